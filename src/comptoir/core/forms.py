@@ -1,0 +1,165 @@
+"""Form helpers shared by every app: Bootstrap widgets and htmx inline validation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import UserCreationForm
+from django.utils.translation import gettext_lazy as _
+
+from comptoir.core import identifiers
+from comptoir.core.calculations import payment_terms_problem
+from comptoir.core.models import Company, User
+
+
+class StyledFormMixin:
+    """Give every widget its Bootstrap class and an id the browser tests can rely on."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        for field in self.fields.values():  # type: ignore[attr-defined]
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select | forms.SelectMultiple):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs.setdefault("class", css)
+
+
+def payment_terms_message(days: int, base: str) -> str | None:
+    """Return the message to show when payment terms break L441-10, else None."""
+    problem = payment_terms_problem(days, base)
+    if problem == "over_60_net":
+        return str(
+            _(
+                "French law (art. L441-10 Code de commerce) caps payment terms at 60 days from the invoice date."
+            )
+        )
+    if problem == "over_45_end_of_month":
+        return str(
+            _(
+                "French law (art. L441-10 Code de commerce) caps end-of-month terms at 45 days end of month."
+            )
+        )
+    if problem == "negative":
+        return str(_("Payment terms cannot be negative."))
+    return None
+
+
+class CompanyForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Company
+        fields = [
+            "legal_name",
+            "trade_name",
+            "legal_form",
+            "share_capital_amount",
+            "siren",
+            "siret",
+            "rcs_city",
+            "vat_number",
+            "naf_code",
+            "address_line1",
+            "address_line2",
+            "postcode",
+            "city",
+            "country",
+            "email",
+            "phone",
+            "website",
+            "iban",
+            "bic",
+            "logo",
+            "payment_terms_days",
+            "payment_terms_base",
+            "late_penalty_text",
+            "recovery_indemnity_text",
+            "vat_on_debits",
+            "document_footer",
+        ]
+        widgets = {
+            "late_penalty_text": forms.Textarea(attrs={"rows": 2}),
+            "recovery_indemnity_text": forms.Textarea(attrs={"rows": 2}),
+            "document_footer": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def clean_siren(self) -> str:
+        value = self.cleaned_data.get("siren", "")
+        return identifiers.normalise_siren(value) if value else ""
+
+    def clean_siret(self) -> str:
+        value = self.cleaned_data.get("siret", "")
+        return identifiers.normalise_siret(value) if value else ""
+
+    def clean_vat_number(self) -> str:
+        value = self.cleaned_data.get("vat_number", "")
+        return identifiers.normalise_vat_number(value) if value else ""
+
+    def clean_iban(self) -> str:
+        value = self.cleaned_data.get("iban", "")
+        return identifiers.normalise_iban(value) if value else ""
+
+    def clean_bic(self) -> str:
+        value = self.cleaned_data.get("bic", "")
+        return identifiers.normalise_bic(value) if value else ""
+
+    def clean_naf_code(self) -> str:
+        value = self.cleaned_data.get("naf_code", "")
+        return identifiers.normalise_naf(value) if value else ""
+
+    def clean_phone(self) -> str:
+        value = self.cleaned_data.get("phone", "")
+        return identifiers.normalise_phone(value) if value else ""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        siren, siret, vat = data.get("siren"), data.get("siret"), data.get("vat_number")
+        if siren and siret and not siret.startswith(siren):
+            self.add_error(
+                "siret", _("The SIRET must start with the SIREN %(siren)s.") % {"siren": siren}
+            )
+        if siren and vat and identifiers.vat_siren(vat) not in (None, siren):
+            self.add_error(
+                "vat_number",
+                _("This French VAT number is not the one of SIREN %(siren)s.") % {"siren": siren},
+            )
+        days, base = data.get("payment_terms_days"), data.get("payment_terms_base")
+        if days is not None and base:
+            message = payment_terms_message(days, base)
+            if message:
+                self.add_error("payment_terms_days", message)
+        return data
+
+
+class ProfileForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = User
+        fields = ["first_name", "last_name", "email", "phone", "language"]
+
+
+class UserForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = User
+        fields = [
+            "username",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "role",
+            "language",
+            "is_active",
+        ]
+
+
+class NewUserForm(StyledFormMixin, UserCreationForm):  # type: ignore[type-arg]
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ["username", "first_name", "last_name", "email", "role", "language"]
+
+
+class ApiTokenForm(StyledFormMixin, forms.Form):
+    name = forms.CharField(label=_("Token name"), max_length=80)

@@ -1,0 +1,66 @@
+"""Roles and the predicates every view and endpoint uses to check access."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import rules
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    ADMINISTRATOR = "administrator", _("Administrator")
+    SALES_MANAGER = "sales_manager", _("Sales manager")
+    SALES_ASSISTANT = "sales_assistant", _("Sales assistant")
+    SALES_REP = "sales_rep", _("Sales rep")
+    ACCOUNTANT = "accountant", _("Accountant")
+
+
+def role_of(user: Any) -> str | None:
+    """Return the user's role, or None for anonymous or inactive users."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    if user.is_superuser:
+        return Role.ADMINISTRATOR
+    return str(user.role)
+
+
+@rules.predicate
+def is_administrator(user: Any) -> bool:
+    return role_of(user) == Role.ADMINISTRATOR
+
+
+@rules.predicate
+def is_sales_manager(user: Any) -> bool:
+    return role_of(user) == Role.SALES_MANAGER
+
+
+@rules.predicate
+def is_sales_assistant(user: Any) -> bool:
+    return role_of(user) == Role.SALES_ASSISTANT
+
+
+@rules.predicate
+def is_sales_rep(user: Any) -> bool:
+    return role_of(user) == Role.SALES_REP
+
+
+@rules.predicate
+def is_accountant(user: Any) -> bool:
+    return role_of(user) == Role.ACCOUNTANT
+
+
+@rules.predicate
+def is_any_role(user: Any) -> bool:
+    return role_of(user) is not None
+
+
+# Who may change the whole customer base, the catalogue and the price lists.
+is_back_office = is_administrator | is_sales_manager | is_sales_assistant
+# Who reads everything (the accountant reads, and records payments in later issues).
+reads_everything = is_back_office | is_accountant
+
+rules.add_perm("core.view_company", is_any_role)
+rules.add_perm("core.change_company", is_administrator | is_sales_manager)
+rules.add_perm("core.manage_users", is_administrator)

@@ -1,0 +1,19 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from comptoir.api.api import api
+from comptoir.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("comptoir.core.urls")),
+    path("parties/", include("comptoir.parties.urls")),
+    path("catalogue/", include("comptoir.catalogue.urls")),
+    path("api/v1/", api.urls),
+]

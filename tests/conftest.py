@@ -1,0 +1,89 @@
+"""Shared fixtures: users of every role and logged-in clients."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from comptoir.core.models import User
+from comptoir.core.roles import Role
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings: Any) -> None:
+    # Argon2 is the production hasher (tested on its own); MD5 keeps the suite fast.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def make_user(db: Any) -> Callable[..., User]:
+    def make(role: str = Role.SALES_ASSISTANT, **fields: Any) -> User:
+        n = next(_counter)
+        fields.setdefault("username", f"{role}{n}")
+        fields.setdefault("first_name", role.replace("_", " ").title())
+        fields.setdefault("last_name", f"N{n}")
+        fields.setdefault("email", f"{fields['username']}@example.com")
+        user = User(role=role, **fields)
+        user.set_password("correct horse battery staple")
+        user.save()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def assistant(make_user: Callable[..., User]) -> User:
+    return make_user(Role.SALES_ASSISTANT)
+
+
+@pytest.fixture
+def manager(make_user: Callable[..., User]) -> User:
+    return make_user(Role.SALES_MANAGER)
+
+
+@pytest.fixture
+def administrator(make_user: Callable[..., User]) -> User:
+    return make_user(Role.ADMINISTRATOR)
+
+
+@pytest.fixture
+def accountant(make_user: Callable[..., User]) -> User:
+    return make_user(Role.ACCOUNTANT)
+
+
+@pytest.fixture
+def rep(make_user: Callable[..., User]) -> User:
+    return make_user(Role.SALES_REP)
+
+
+@pytest.fixture
+def other_rep(make_user: Callable[..., User]) -> User:
+    return make_user(Role.SALES_REP)
+
+
+@pytest.fixture
+def client_for(db: Any) -> Callable[[User], Client]:
+    def make(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api_client_for(db: Any) -> Callable[[User], Client]:
+    """A client that sends a fresh API token of the given user."""
+    from comptoir.core.actions import create_api_token
+
+    def make(user: User) -> Client:
+        _token, raw = create_api_token(user, name="test", by=user)
+        return Client(headers={"Authorization": f"Bearer {raw}"})
+
+    return make
