@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "comptoir.core",
     "comptoir.parties",
     "comptoir.catalogue",
+    "comptoir.demo",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,46 @@
+"""`comptoir demo`: migrate, build the demo company once, print the logins and serve."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+from tqdm import tqdm
+
+from comptoir.demo.builder import build_demo, demo_exists
+
+
+class Command(BaseCommand):
+    help = "Build the demo company (Bureau & Cie) on the configured database and serve it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--no-serve", action="store_true", help="Build the data, then stop.")
+        parser.add_argument("--seed", type=int, default=2026, help="Random seed (same seed, same data).")
+        parser.add_argument("--size", choices=["small", "large"], default="small",
+                            help="small: ~300 customers; large: 100,000 parties for benchmarks.")
+        parser.add_argument("--reset", action="store_true", help="Empty the database first and rebuild.")
+        parser.add_argument("--port", type=int, default=8000)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        if options["reset"]:
+            call_command("flush", interactive=False, verbosity=0)
+        if demo_exists():
+            self.stdout.write("The demo company is already built (use --reset to rebuild it).")
+        else:
+            total = 100_000 if options["size"] == "large" else 320
+            with tqdm(total=total, desc="Parties", unit=" rows", disable=None) as bar:
+                report = build_demo(seed=options["seed"], size=options["size"], progress=bar.update)
+            counts = ", ".join(f"{value} {name}" for name, value in report.counts.items())
+            self.stdout.write(self.style.SUCCESS(f"Demo company built: {counts}."))
+        self.print_logins()
+        if not options["no_serve"]:
+            call_command("serve", port=options["port"])
+
+    def print_logins(self) -> None:
+        from comptoir.demo.builder import DEMO_PASSWORD, USERS
+
+        self.stdout.write("\nLogins (password for all: %s)" % DEMO_PASSWORD)
+        for username, first, last, role in USERS:
+            self.stdout.write(f"  {username:<10} {first} {last} — {role.label}")
