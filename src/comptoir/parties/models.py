@@ -347,6 +347,14 @@ class Address(models.Model):
         verbose_name = _("address")
         verbose_name_plural = _("addresses")
         ordering = ["kind", "-is_default", "pk"]
+        constraints = [
+            # Actions keep exactly one default per kind; this stops two concurrent saves.
+            models.UniqueConstraint(
+                fields=["party", "kind"],
+                condition=models.Q(is_default=True),
+                name="address_one_default_per_kind",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.line1}, {self.postcode} {self.city}"
