@@ -5,18 +5,22 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 PYTEST_ARGS ?=
 
-.PHONY: install demo serve test lint typecheck messages lock clean
+.PHONY: install install-bench demo serve test lint typecheck messages lock clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet "uv==$(UV_VERSION)"
 
 $(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/uv
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
 install: $(VENV)/.installed
+
+## The benchmarks' extra baselines (WeasyPrint, splink, recordlinkage).
+install-bench: install
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-bench.lock
 
 ## Install, migrate, build the demo company on SQLite, print the logins and serve :8000.
 demo: install
@@ -44,6 +48,7 @@ messages: install
 ## Re-pin the dependencies after changing pyproject.toml.
 lock: $(BIN)/uv
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --python-version 3.11 --no-header -o requirements-bench.lock
 
 clean:
 	rm -rf $(VENV) var
