@@ -58,7 +58,8 @@ def worker(requests: int) -> dict[str, object]:
     call_command("migrate", interactive=False, verbosity=0)
     if Party.objects.count() < 100_000:
         started = time.perf_counter()
-        call_command("demo", no_serve=True, size="large", reset=True, stdout=open(os.devnull, "w"))
+        with open(os.devnull, "w") as quiet:
+            call_command("demo", no_serve=True, size="large", reset=True, stdout=quiet)
         build_s = time.perf_counter() - started
     else:
         build_s = 0.0
@@ -97,20 +98,26 @@ def run_for(db: str, requests: int) -> dict[str, object]:
     if db == "postgres":
         subprocess.run(
             ["psql", PG_ADMIN_URL, "-qc", "CREATE DATABASE comptoir_bench"],
-            capture_output=True, check=False,
+            capture_output=True,
+            check=False,
         )
         env["DATABASE_URL"] = PG_URL
     else:
         env.pop("DATABASE_URL", None)
     output = subprocess.run(
         [sys.executable, __file__, "--worker", "--requests", str(requests)],
-        env=env, check=True, capture_output=True, text=True,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--db", default="sqlite,postgres")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -120,13 +127,18 @@ def main() -> None:
         return
     rows = []
     for db in args.db.split(","):
-        print(f"… {db}: building the large demo if needed and timing {args.requests} requests", file=sys.stderr)
+        print(
+            f"… {db}: building the large demo if needed and timing {args.requests} requests",
+            file=sys.stderr,
+        )
         result = run_for(db, args.requests)
         for name in ("list page", "API list"):
             stats = result[name]
             assert isinstance(stats, dict)
             rows.append((db, name, result["parties"], stats["p50"], stats["p95"], stats["max"]))
-    print(f"\n{'database':<10} {'endpoint':<10} {'parties':>8} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  target p95 < {TARGET_P95_MS:.0f} ms")
+    print(
+        f"\n{'database':<10} {'endpoint':<10} {'parties':>8} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  target p95 < {TARGET_P95_MS:.0f} ms"
+    )
     for db, name, parties, p50, p95, worst in rows:
         verdict = "ok" if p95 < TARGET_P95_MS else "MISSED"
         print(f"{db:<10} {name:<10} {parties:>8} {p50:>8.1f} {p95:>8.1f} {worst:>8.1f}  {verdict}")

@@ -23,7 +23,10 @@ def test_a_revoked_token_gets_401(assistant: User) -> None:
     client = Client(headers={"Authorization": f"Bearer {raw}"})
     assert client.get("/api/v1/openapi.json").status_code == 200
     actions.revoke_api_token(token, by=assistant)
-    assert Client().get("/api/v1/parties", headers={"Authorization": f"Bearer {raw}"}).status_code == 401
+    assert (
+        Client().get("/api/v1/parties", headers={"Authorization": f"Bearer {raw}"}).status_code
+        == 401
+    )
 
 
 def test_tokens_page_shows_the_secret_once(client_for, assistant: User) -> None:

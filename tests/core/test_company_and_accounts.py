@@ -38,11 +38,19 @@ def test_home_page_tells_which_legal_fields_are_missing(client_for, assistant: U
     assert 'id="legal-missing"' in response.content.decode()
 
 
-def test_company_form_puts_a_precise_message_next_to_a_wrong_siret(client_for, manager: User) -> None:
+def test_company_form_puts_a_precise_message_next_to_a_wrong_siret(
+    client_for, manager: User
+) -> None:
     response = client_for(manager).post(
         reverse("core:company_edit"),
-        {"legal_name": "Bureau & Cie", "siren": "552100554", "siret": "55210055400021",
-         "country": "FR", "payment_terms_days": "30", "payment_terms_base": "net"},
+        {
+            "legal_name": "Bureau & Cie",
+            "siren": "552100554",
+            "siret": "55210055400021",
+            "country": "FR",
+            "payment_terms_days": "30",
+            "payment_terms_base": "net",
+        },
     )
     assert response.status_code == 200
     assert "fails its check digit" in response.content.decode()
@@ -52,7 +60,12 @@ def test_company_form_puts_a_precise_message_next_to_a_wrong_siret(client_for, m
 def test_company_form_refuses_terms_over_the_legal_cap(client_for, manager: User) -> None:
     response = client_for(manager).post(
         reverse("core:company_edit"),
-        {"legal_name": "X", "country": "FR", "payment_terms_days": "50", "payment_terms_base": "end_of_month"},
+        {
+            "legal_name": "X",
+            "country": "FR",
+            "payment_terms_days": "50",
+            "payment_terms_base": "end_of_month",
+        },
     )
     assert "45 days end of month" in response.content.decode()
 
@@ -60,11 +73,23 @@ def test_company_form_refuses_terms_over_the_legal_cap(client_for, manager: User
 def test_company_profile_saves_normalised_identifiers_and_audits(client_for, manager: User) -> None:
     response = client_for(manager).post(
         reverse("core:company_edit"),
-        {"legal_name": "Bureau & Cie", "legal_form": "SAS", "share_capital_amount": "150000",
-         "siren": "552 100 554", "siret": "552 100 554 00022", "vat_number": "FR 88 552100554",
-         "rcs_city": "Lyon", "address_line1": "12 rue de la Charité", "postcode": "69002",
-         "city": "Lyon", "country": "FR", "payment_terms_days": "30", "payment_terms_base": "net",
-         "late_penalty_text": "x", "recovery_indemnity_text": "y"},
+        {
+            "legal_name": "Bureau & Cie",
+            "legal_form": "SAS",
+            "share_capital_amount": "150000",
+            "siren": "552 100 554",
+            "siret": "552 100 554 00022",
+            "vat_number": "FR 88 552100554",
+            "rcs_city": "Lyon",
+            "address_line1": "12 rue de la Charité",
+            "postcode": "69002",
+            "city": "Lyon",
+            "country": "FR",
+            "payment_terms_days": "30",
+            "payment_terms_base": "net",
+            "late_penalty_text": "x",
+            "recovery_indemnity_text": "y",
+        },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     company = current_company()
@@ -76,7 +101,9 @@ def test_company_profile_saves_normalised_identifiers_and_audits(client_for, man
 
 
 @pytest.mark.parametrize("role", [Role.SALES_ASSISTANT, Role.SALES_REP, Role.ACCOUNTANT])
-def test_only_administrators_and_managers_change_the_company(client_for, make_user, role: str) -> None:
+def test_only_administrators_and_managers_change_the_company(
+    client_for, make_user, role: str
+) -> None:
     response = client_for(make_user(role)).get(reverse("core:company_edit"))
     assert response.status_code == 403
 
@@ -91,9 +118,16 @@ def test_only_administrators_manage_users(client_for, manager: User, administrat
 def test_administrator_creates_a_user_with_a_role(client_for, administrator: User) -> None:
     response = client_for(administrator).post(
         reverse("core:user_create"),
-        {"username": "paul", "first_name": "Paul", "last_name": "Henry", "email": "paul@example.com",
-         "role": Role.SALES_REP, "language": "en", "password1": "Un-mot-de-passe-solide-42",
-         "password2": "Un-mot-de-passe-solide-42"},
+        {
+            "username": "paul",
+            "first_name": "Paul",
+            "last_name": "Henry",
+            "email": "paul@example.com",
+            "role": Role.SALES_REP,
+            "language": "en",
+            "password1": "Un-mot-de-passe-solide-42",
+            "password2": "Un-mot-de-passe-solide-42",
+        },
     )
     assert response.status_code == 302
     paul = User.objects.get(username="paul")
@@ -110,7 +144,10 @@ def test_passwords_are_hashed_with_argon2(settings) -> None:
 
 def test_login_page_logs_in_and_logout_logs_out(assistant: User) -> None:
     client = Client()
-    response = client.post(reverse("login"), {"username": assistant.username, "password": "correct horse battery staple"})
+    response = client.post(
+        reverse("login"),
+        {"username": assistant.username, "password": "correct horse battery staple"},
+    )
     assert response.status_code == 302
     assert client.get(reverse("home")).status_code == 200
     client.post(reverse("logout"))
@@ -122,7 +159,10 @@ def test_repeated_wrong_passwords_lock_the_account(assistant: User) -> None:
     client = Client()
     for _ in range(3):
         client.post(reverse("login"), {"username": assistant.username, "password": "wrong"})
-    response = client.post(reverse("login"), {"username": assistant.username, "password": "correct horse battery staple"})
+    response = client.post(
+        reverse("login"),
+        {"username": assistant.username, "password": "correct horse battery staple"},
+    )
     assert response.status_code == 429
     assert "locked" in response.content.decode()
 
@@ -149,8 +189,11 @@ def test_password_change(client_for, assistant: User) -> None:
     client = client_for(assistant)
     response = client.post(
         reverse("password_change"),
-        {"old_password": "correct horse battery staple", "new_password1": "Autre-mot-de-passe-77",
-         "new_password2": "Autre-mot-de-passe-77"},
+        {
+            "old_password": "correct horse battery staple",
+            "new_password1": "Autre-mot-de-passe-77",
+            "new_password2": "Autre-mot-de-passe-77",
+        },
     )
     assert response.status_code == 302
     assistant.refresh_from_db()

@@ -24,7 +24,9 @@ def test_neutralising_keeps_the_text(text: str) -> None:
 
 
 def test_csv_for_french_excel() -> None:
-    text = "".join(csv_rows(["Nom", "Montant", "Date"], [["=SUM(A1)", Decimal("1234.50"), date(2026, 3, 1)]]))
+    text = "".join(
+        csv_rows(["Nom", "Montant", "Date"], [["=SUM(A1)", Decimal("1234.50"), date(2026, 3, 1)]])
+    )
     assert text.startswith("\ufeff")
     lines = text.lstrip("\ufeff").splitlines()
     assert lines[0] == "Nom;Montant;Date"

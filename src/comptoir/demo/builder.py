@@ -31,7 +31,7 @@ from comptoir.parties.models import (
     name_key,
 )
 
-DEMO_PASSWORD = "comptoir-demo"
+DEMO_PASSWORD = "comptoir-demo"  # noqa: S105 - the published password of the demo users
 
 USERS = [
     ("admin", "Alice", "Admin", Role.ADMINISTRATOR),
@@ -45,7 +45,12 @@ USERS = [
 
 # Territory of each rep: departments of the towns in data.TOWNS.
 TERRITORIES = [
-    ("nord-idf", "Nord & Île-de-France", "75,77,78,91,92,93,94,95,59,80,51,76,14,67,57,54", "thomas"),
+    (
+        "nord-idf",
+        "Nord & Île-de-France",
+        "75,77,78,91,92,93,94,95,59,80,51,76,14,67,57,54",
+        "thomas",
+    ),
     ("sud-est", "Sud-Est & Centre-Est", "69,42,38,73,74,63,26,21,25,13,83,06,84,34,30,66", "julie"),
     ("ouest-so", "Ouest & Sud-Ouest", "31,33,64,87,86,17,44,35,29,49,72,37,45", "karim"),
 ]
@@ -102,12 +107,25 @@ class Generator:
         return luhn_complete(f"{siren}{establishment:04d}")
 
     def landline(self, department: str) -> str:
-        zone = {"75": "1", "77": "1", "78": "1", "91": "1", "92": "1", "93": "1", "94": "1", "95": "1"}
+        zone = {
+            "75": "1",
+            "77": "1",
+            "78": "1",
+            "91": "1",
+            "92": "1",
+            "93": "1",
+            "94": "1",
+            "95": "1",
+        }
         prefix = zone.get(department)
         if prefix is None:
-            prefix = "2" if department in {"14", "35", "29", "44", "49", "72", "37", "45", "76", "17", "86"} else (
-                "3" if department in {"59", "80", "51", "67", "57", "54", "21", "25"} else (
-                    "5" if department in {"31", "33", "64", "87"} else "4"
+            prefix = (
+                "2"
+                if department in {"14", "35", "29", "44", "49", "72", "37", "45", "76", "17", "86"}
+                else (
+                    "3"
+                    if department in {"59", "80", "51", "67", "57", "54", "21", "25"}
+                    else ("5" if department in {"31", "33", "64", "87"} else "4")
                 )
             )
         while True:
@@ -139,7 +157,12 @@ def build_users(report: DemoReport) -> dict[str, User]:
     for username, first, last, role in USERS:
         user, _created = User.objects.get_or_create(
             username=username,
-            defaults={"first_name": first, "last_name": last, "role": role, "email": f"{username}@bureau-et-cie.example"},
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "role": role,
+                "email": f"{username}@bureau-et-cie.example",
+            },
         )
         user.set_password(DEMO_PASSWORD)
         user.is_staff = role == Role.ADMINISTRATOR
@@ -176,7 +199,9 @@ def build_company() -> Company:
     return company
 
 
-def build_reference_data(users: dict[str, User]) -> tuple[dict[str, Territory], dict[str, CustomerCategory], list[Tag]]:
+def build_reference_data(
+    users: dict[str, User],
+) -> tuple[dict[str, Territory], dict[str, CustomerCategory], list[Tag]]:
     territories = {}
     for code, name, departments, rep in TERRITORIES:
         territories[code], _ = Territory.objects.update_or_create(
@@ -184,7 +209,9 @@ def build_reference_data(users: dict[str, User]) -> tuple[dict[str, Territory], 
         )
     categories = {}
     for code, name in CATEGORIES:
-        categories[code], _ = CustomerCategory.objects.update_or_create(code=code, defaults={"name": name})
+        categories[code], _ = CustomerCategory.objects.update_or_create(
+            code=code, defaults={"name": name}
+        )
     tags = [Tag.objects.get_or_create(name=name)[0] for name in TAGS]
     return territories, categories, tags
 
@@ -223,7 +250,9 @@ def build_parties(
             town, postcode, department = rng.choice(data.TOWNS)
             is_supplier = index >= customers
             if is_supplier:
-                base, legal_form = data.SUPPLIER_NAMES[(index - customers) % len(data.SUPPLIER_NAMES)]
+                base, legal_form = data.SUPPLIER_NAMES[
+                    (index - customers) % len(data.SUPPLIER_NAMES)
+                ]
                 name = base if index - customers < len(data.SUPPLIER_NAMES) else f"{base} {index}"
                 category = None
             elif rng.random() < 0.06:
@@ -261,7 +290,9 @@ def build_parties(
                     country="FR",
                     sales_rep=None if is_supplier else territory.sales_rep,
                     territory=None if is_supplier else territory,
-                    payment_terms_days=rng.choice([None, None, 30, 45, 60]) if not is_supplier else 30,
+                    payment_terms_days=rng.choice([None, None, 30, 45, 60])
+                    if not is_supplier
+                    else 30,
                     payment_terms_base="net",
                     notes="",
                     name_key=name_key(name),
@@ -275,7 +306,11 @@ def build_parties(
         with transaction.atomic():
             Party.objects.bulk_create(parties, batch_size=batch_size)
             if parties[0].pk is None:  # backends without RETURNING: read the ids back
-                by_siret = dict(Party.objects.filter(siret__in=[p.siret for p in parties]).values_list("siret", "pk"))
+                by_siret = dict(
+                    Party.objects.filter(siret__in=[p.siret for p in parties]).values_list(
+                        "siret", "pk"
+                    )
+                )
                 for party in parties:
                     party.pk = by_siret[party.siret]
             addresses: list[Address] = []
@@ -284,15 +319,25 @@ def build_parties(
             for party, extra in zip(parties, extras, strict=True):
                 addresses.append(
                     Address(
-                        party=party, kind=AddressKind.BILLING, label="Siège", line1=gen.street(),
-                        postcode=extra["postcode"], city=extra["town"], is_default=True,
+                        party=party,
+                        kind=AddressKind.BILLING,
+                        label="Siège",
+                        line1=gen.street(),
+                        postcode=extra["postcode"],
+                        city=extra["town"],
+                        is_default=True,
                     )
                 )
                 if rng.random() < 0.25:
                     addresses.append(
                         Address(
-                            party=party, kind=AddressKind.DELIVERY, label="Entrepôt", line1=gen.street(),
-                            line2="Quai de livraison", postcode=extra["postcode"], city=extra["town"],
+                            party=party,
+                            kind=AddressKind.DELIVERY,
+                            label="Entrepôt",
+                            line1=gen.street(),
+                            line2="Quai de livraison",
+                            postcode=extra["postcode"],
+                            city=extra["town"],
                             is_default=True,
                         )
                     )
@@ -315,10 +360,14 @@ def build_parties(
                         )
                     )
                 if rng.random() < 0.15:
-                    tag_links.append(Party.tags.through(party_id=party.pk, tag_id=rng.choice(tags).pk))
+                    tag_links.append(
+                        Party.tags.through(party_id=party.pk, tag_id=rng.choice(tags).pk)
+                    )
             Address.objects.bulk_create(addresses, batch_size=batch_size)
             Contact.objects.bulk_create(contacts, batch_size=batch_size)
-            Party.tags.through.objects.bulk_create(tag_links, batch_size=batch_size, ignore_conflicts=True)
+            Party.tags.through.objects.bulk_create(
+                tag_links, batch_size=batch_size, ignore_conflicts=True
+            )
         made += batch
         if progress:
             progress(batch)
@@ -329,7 +378,9 @@ def build_parties(
 EXTRA_BUILDERS: list[Callable[[Generator, dict[str, User], DemoReport], None]] = []
 
 
-def build_demo(*, seed: int = 2026, size: str = "small", progress: Callable[[int], None] | None = None) -> DemoReport:
+def build_demo(
+    *, seed: int = 2026, size: str = "small", progress: Callable[[int], None] | None = None
+) -> DemoReport:
     """Build the whole demo company into an empty database."""
     report = DemoReport()
     gen = Generator(seed)
@@ -339,8 +390,14 @@ def build_demo(*, seed: int = 2026, size: str = "small", progress: Callable[[int
         territories, categories, tags = build_reference_data(users)
     customers = 100_000 - 20 if size == "large" else 300
     report.counts["parties"] = build_parties(
-        gen, customers=customers, suppliers=20, users=users, territories=territories,
-        categories=categories, tags=tags, progress=progress,
+        gen,
+        customers=customers,
+        suppliers=20,
+        users=users,
+        territories=territories,
+        categories=categories,
+        tags=tags,
+        progress=progress,
     )
     from comptoir.demo import catalogue_builder
 

@@ -16,16 +16,27 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--no-serve", action="store_true", help="Build the data, then stop.")
-        parser.add_argument("--seed", type=int, default=2026, help="Random seed (same seed, same data).")
-        parser.add_argument("--size", choices=["small", "large"], default="small",
-                            help="small: ~300 customers; large: 100,000 parties for benchmarks.")
-        parser.add_argument("--reset", action="store_true", help="Empty the database first and rebuild.")
+        parser.add_argument(
+            "--seed", type=int, default=2026, help="Random seed (same seed, same data)."
+        )
+        parser.add_argument(
+            "--size",
+            choices=["small", "large"],
+            default="small",
+            help="small: ~300 customers; large: 100,000 parties for benchmarks.",
+        )
+        parser.add_argument(
+            "--reset", action="store_true", help="Empty the database first and rebuild."
+        )
         parser.add_argument("--port", type=int, default=8000)
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         if options["reset"]:
-            call_command("flush", interactive=False, verbosity=0)
+            # Unapply and reapply every migration rather than flush: flush would also drop
+            # the rows that data migrations seed (VAT rates).
+            call_command("migrate", "core", "zero", interactive=False, verbosity=0)
+            call_command("migrate", interactive=False, verbosity=0)
         if demo_exists():
             self.stdout.write("The demo company is already built (use --reset to rebuild it).")
         else:
@@ -41,6 +52,6 @@ class Command(BaseCommand):
     def print_logins(self) -> None:
         from comptoir.demo.builder import DEMO_PASSWORD, USERS
 
-        self.stdout.write("\nLogins (password for all: %s)" % DEMO_PASSWORD)
+        self.stdout.write(f"\nLogins (password for all: {DEMO_PASSWORD})")
         for username, first, last, role in USERS:
             self.stdout.write(f"  {username:<10} {first} {last} — {role.label}")
