@@ -1,0 +1,771 @@
+"""Find the rows of a file that describe the same entity.
+
+The pipeline, all on numpy arrays of integer codes (one per distinct normalised value), never on
+one Python object per row:
+
+1. **Blocking**: several keys (SIREN, email, mobile, switchboard, name + postcode…); rows that
+   share a key become candidate pairs. A block larger than ``max_block`` is walked as a sorted
+   neighbourhood (each row against its ``window`` neighbours in name order) instead of all pairs.
+2. **Comparison**: each candidate pair gets a *level* per field (missing, different, fuzzy
+   bands, exact), with rapidfuzz computing each distinct pair of values once, on both cores.
+3. **Weights**: a Fellegi–Sunter model whose m and u probabilities are fitted by EM on the
+   candidate pairs of this very file (no labels needed); a pair's match weight is the sum of
+   log2(m/u) over its fields. Above ``auto_weight`` the pair is merged, from ``review_weight``
+   it goes to the review queue.
+4. **Guard**: fields marked ``veto`` (first and last name) that clearly disagree make a pair
+   *distinct whatever its weight* and forbid its two rows from sharing a cluster: two colleagues
+   share a company, its SIREN, address and switchboard, but are two entities.
+5. **Clustering**: connected components of merged pairs; a component holding a forbidden pair
+   (or, when linking files that are each clean, two rows of one file) is rebuilt greedily from
+   its strongest pairs down, refusing any union that would join a forbidden pair.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA, JaroWinkler
+from rapidfuzz.process import cpdist
+
+from comptoir.customerfile import normalise
+from comptoir.customerfile.calculations import (
+    FellegiSunterModel,
+    fit_fellegi_sunter,
+    level_shares,
+    match_probability,
+)
+
+Ints = npt.NDArray[np.int64]
+Codes = npt.NDArray[np.int32]
+Levels = npt.NDArray[np.uint8]
+Floats = npt.NDArray[np.float64]
+Stage = Callable[[str], None]
+
+WORKERS = min(os.cpu_count() or 1, 4)
+
+_SCORERS = {
+    "jaro_winkler": JaroWinkler.normalized_similarity,
+    "token_sort": fuzz.token_sort_ratio,
+}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """How to compare one normalised column, and what its levels mean.
+
+    Levels: 0 missing on one side; 1 different; then, in increasing agreement, ``initial``
+    ("J" and "JEAN"), ``swapped`` (first and last name exchanged), one band per similarity
+    threshold (ascending), and exact.
+    """
+
+    column: str
+    label: str
+    kind: str = "text"  # text | identifier | email | postcode | exact | address
+    thresholds: tuple[float, ...] = ()
+    scorer: str = "jaro_winkler"
+    swap_with: str = ""
+    initials: bool = False
+    veto: bool = False
+
+    def level_names(self) -> list[str]:
+        names = ["missing", "different"]
+        if self.kind == "text" or self.kind == "address":
+            if self.initials:
+                names.append("initial")
+            if self.swap_with:
+                names.append("swapped")
+            names += [f"similar>={t}" for t in sorted(self.thresholds)]
+        elif self.kind == "identifier":
+            names.append("one edit")
+        elif self.kind == "email":
+            names += ["same domain", "one edit"]
+        elif self.kind == "postcode":
+            names += ["same area", "one edit"]
+        names.append("exact")
+        return names
+
+
+@dataclass(frozen=True)
+class BlockingRule:
+    """Rows sharing the value of every part (a column, or its first ``n`` characters) are compared."""
+
+    parts: tuple[tuple[str, int], ...]  # (column, prefix length; 0 = whole value)
+
+    @classmethod
+    def on(cls, *parts: str | tuple[str, int]) -> BlockingRule:
+        return cls(tuple((p, 0) if isinstance(p, str) else p for p in parts))
+
+
+@dataclass(frozen=True)
+class Schema:
+    """Comparisons, blocking rules, sort key and thresholds of one kind of file."""
+
+    comparisons: tuple[Comparison, ...]
+    blocking: tuple[BlockingRule, ...]
+    sort_columns: tuple[str, ...]
+    auto_weight: float = 10.0
+    review_weight: float = 4.0
+    max_block: int = 60
+    window: int = 6
+    # Exact agreement on one of these lifts a veto: same personal email, same mobile.
+    veto_rescue: tuple[str, ...] = ()
+
+
+@dataclass
+class Column:
+    """A normalised column as integer codes into its distinct values (-1 = missing)."""
+
+    codes: Codes
+    values: npt.NDArray[np.object_]
+
+
+def encode(values: Sequence[str]) -> Column:
+    """Turn strings into codes of distinct values; the empty string is missing (-1)."""
+    index: dict[str, int] = {"": -1}
+    setdefault = index.setdefault
+    codes = np.fromiter(
+        (setdefault(v, len(index) - 1) for v in values), dtype=np.int32, count=len(values)
+    )
+    distinct = np.empty(len(index) - 1, dtype=object)
+    distinct[:] = list(index)[1:]
+    return Column(codes, distinct)
+
+
+def encode_together(*columns: Sequence[str]) -> list[Column]:
+    """Encode several columns over one shared set of values (to compare first with last name)."""
+    n = len(columns[0])
+    joined = encode([v for col in columns for v in col])
+    return [Column(joined.codes[i * n : (i + 1) * n], joined.values) for i in range(len(columns))]
+
+
+@dataclass
+class Reason:
+    """Why a pair matches or not: "same SIREN", "name 0.93", "different first name"."""
+
+    kind: str  # same | similar | different | swapped | initial
+    label: str
+    similarity: float = 1.0
+
+    def __str__(self) -> str:
+        if self.kind == "similar":
+            return f"{self.label} {self.similarity:.2f}"
+        if self.kind == "swapped":
+            return f"{self.label} swapped"
+        if self.kind == "initial":
+            return f"{self.label} initial"
+        return f"{self.kind} {self.label}"
+
+
+@dataclass
+class DedupeResult:
+    """Cluster of every row (numbered 1… in order of first appearance) and the scored pairs."""
+
+    cluster: Ints
+    pair_a: Ints
+    pair_b: Ints
+    weight: Floats
+    decision: Levels  # 2 merged, 1 review, 0 distinct (vetoed)
+    levels: Levels
+    schema: Schema
+    columns: dict[str, Column]
+    model: FellegiSunterModel
+    candidate_pairs: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+    MERGED = 2
+    REVIEW = 1
+    DISTINCT = 0
+
+    def probability(self) -> Floats:
+        return match_probability(self.weight)
+
+    def reasons(self, k: int) -> list[Reason]:
+        """Explain pair ``k``: agreeing fields first, then the disagreements that count."""
+        out: list[Reason] = []
+        a, b = int(self.pair_a[k]), int(self.pair_b[k])
+        for f, comp in enumerate(self.schema.comparisons):
+            level = int(self.levels[k, f])
+            name = comp.level_names()[level]
+            if name == "missing":
+                continue
+            if name == "exact":
+                out.append(Reason("same", comp.label))
+            elif name == "different":
+                if comp.veto or comp.kind in ("identifier", "exact"):
+                    out.append(Reason("different", comp.label, 0.0))
+            elif name in ("swapped", "initial"):
+                out.append(Reason(name, comp.label))
+            else:
+                col = self.columns[comp.column]
+                left = str(col.values[col.codes[a]])
+                right = str(col.values[col.codes[b]])
+                if comp.kind in ("text", "address"):
+                    sim = float(_SCORERS[comp.scorer](left, right))
+                    sim = sim / 100 if comp.scorer == "token_sort" else sim
+                    out.append(Reason("similar", comp.label, sim))
+                else:
+                    out.append(Reason("similar", comp.label, 0.0))
+        return out
+
+
+# Candidate pairs --------------------------------------------------------------------------------
+
+
+def _rule_key(rule: BlockingRule, columns: dict[str, Column]) -> Ints:
+    key: Ints | None = None
+    for column, prefix in rule.parts:
+        col = columns[column]
+        if prefix:
+            cut = encode([str(v)[:prefix] for v in col.values])
+            part_values = cut.codes.astype(np.int64)
+            size = len(cut.values)
+        else:
+            part_values = np.arange(len(col.values), dtype=np.int64)
+            size = len(col.values)
+        part = np.where(col.codes >= 0, part_values[np.maximum(col.codes, 0)], -1)
+        if key is None:
+            key = part
+        else:
+            key = np.where((key >= 0) & (part >= 0), key * (size + 1) + part, -1)
+            # Re-number to keep the composite key small whatever the number of parts.
+            valid = key >= 0
+            key[valid] = np.unique(key[valid], return_inverse=True)[1]
+    assert key is not None
+    return key
+
+
+def _block_pairs(key: Ints, rank: Ints, max_block: int, window: int) -> tuple[Ints, Ints]:
+    """Return the pairs of rows sharing a key: all pairs in small blocks, neighbours in big ones."""
+    rows = np.flatnonzero(key >= 0)
+    rows = rows[np.lexsort((rank[rows], key[rows]))]
+    k = key[rows]
+    if len(k) < 2:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    sizes = np.diff(np.r_[starts, len(k)])
+    lefts: list[Ints] = []
+    rights: list[Ints] = []
+    for size in np.unique(sizes[(sizes >= 2) & (sizes <= max_block)]):
+        first = starts[sizes == size]
+        iu, ju = np.triu_indices(int(size), 1)
+        lefts.append(rows[(first[:, None] + iu).ravel()])
+        rights.append(rows[(first[:, None] + ju).ravel()])
+    big = sizes > max_block
+    if big.any():
+        # Sorted neighbourhood inside each big block: rows are already in (key, rank) order.
+        block_of = np.repeat(np.arange(len(starts)), sizes)
+        in_big = big[block_of]
+        for d in range(1, window + 1):
+            pos = np.flatnonzero(in_big[:-d] & (block_of[:-d] == block_of[d:]))
+            lefts.append(rows[pos])
+            rights.append(rows[pos + d])
+    if not lefts:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty
+    return np.concatenate(lefts), np.concatenate(rights)
+
+
+def candidate_pairs(
+    schema: Schema, columns: dict[str, Column], n: int, sources: Ints | None = None
+) -> tuple[Ints, Ints]:
+    """Return the distinct candidate pairs (a < b) of all blocking rules."""
+    rank = _sort_rank(schema, columns, n)
+    encoded: list[Ints] = []
+    for rule in schema.blocking:
+        a, b = _block_pairs(_rule_key(rule, columns), rank, schema.max_block, schema.window)
+        if sources is not None:
+            cross = sources[a] != sources[b]
+            a, b = a[cross], b[cross]
+        lo = np.minimum(a, b)
+        hi = np.maximum(a, b)
+        encoded.append(lo * n + hi)
+    pairs = np.unique(np.concatenate(encoded)) if encoded else np.empty(0, dtype=np.int64)
+    return pairs // n, pairs % n
+
+
+def _sort_rank(schema: Schema, columns: dict[str, Column], n: int) -> Ints:
+    """Rank rows by their sort columns, for the sorted neighbourhood of big blocks."""
+    keys = []
+    for column in schema.sort_columns:
+        col = columns[column]
+        value_rank = np.zeros(len(col.values) + 1, dtype=np.int64)
+        value_rank[np.argsort(col.values.astype(str)) + 1] = np.arange(1, len(col.values) + 1)
+        keys.append(value_rank[col.codes + 1])
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.lexsort(keys[::-1]) if keys else np.arange(n)] = np.arange(n)
+    return rank
+
+
+# Comparison levels ------------------------------------------------------------------------------
+
+
+def _pair_similarity(col: Column, ca: Codes, cb: Codes, scorer: str) -> npt.NDArray[np.float32]:
+    """Score each pair of codes, computing every distinct pair of values once."""
+    if len(ca) == 0:
+        return np.empty(0, dtype=np.float32)
+    lo = np.minimum(ca, cb).astype(np.int64)
+    hi = np.maximum(ca, cb).astype(np.int64)
+    key = lo * len(col.values) + hi
+    distinct, inverse = np.unique(key, return_inverse=True)
+    left = col.values[distinct // len(col.values)]
+    right = col.values[distinct % len(col.values)]
+    sims = cpdist(
+        left.tolist(), right.tolist(), scorer=_SCORERS[scorer], workers=WORKERS, dtype=np.float32
+    )
+    if scorer == "token_sort":
+        sims = sims / np.float32(100)
+    return sims[inverse]
+
+
+def _osa_distance(col: Column, ca: Codes, cb: Codes) -> Ints:
+    if len(ca) == 0:
+        return np.empty(0, dtype=np.int64)
+    d = cpdist(
+        col.values[ca].tolist(),
+        col.values[cb].tolist(),
+        scorer=OSA.distance,
+        workers=WORKERS,
+        dtype=np.int32,
+    )
+    return d.astype(np.int64)
+
+
+def compare(comp: Comparison, columns: dict[str, Column], a: Ints, b: Ints) -> tuple[Levels, int]:
+    """Return the level of every pair on one comparison, and the number of levels."""
+    names = comp.level_names()
+    col = columns[comp.column]
+    ca, cb = col.codes[a], col.codes[b]
+    level = np.zeros(len(a), dtype=np.uint8)
+    both = (ca >= 0) & (cb >= 0)
+    level[both] = 1
+    same = both & (ca == cb)
+    level[same] = len(names) - 1
+    rest = np.flatnonzero(both & ~same)
+    if comp.kind == "exact" or len(rest) == 0:
+        return level, len(names)
+    ra, rb = ca[rest], cb[rest]
+    if comp.kind == "identifier":
+        level[rest[_osa_distance(col, ra, rb) <= 1]] = names.index("one edit")
+        return level, len(names)
+    if comp.kind == "email":
+        # Two mailboxes of one domain are usually two colleagues: a level of its own, so that
+        # EM can learn how much it speaks against a match.
+        left = col.values[ra].astype(str)
+        right = col.values[rb].astype(str)
+        domain_l = np.char.partition(left, "@")[:, 2]
+        domain_r = np.char.partition(right, "@")[:, 2]
+        level[rest[domain_l == domain_r]] = names.index("same domain")
+        level[rest[_osa_distance(col, ra, rb) <= 1]] = names.index("one edit")
+        return level, len(names)
+    if comp.kind == "postcode":
+        left = col.values[ra].astype(str)
+        right = col.values[rb].astype(str)
+        area = np.char.ljust(left, 2).astype("<U2") == np.char.ljust(right, 2).astype("<U2")
+        level[rest[area]] = names.index("same area")
+        level[rest[_osa_distance(col, ra, rb) <= 1]] = names.index("one edit")
+        return level, len(names)
+    sims = _pair_similarity(col, ra, rb, comp.scorer)
+    for t in sorted(comp.thresholds):
+        level[rest[sims >= t]] = names.index(f"similar>={t}")
+    if comp.kind == "address":
+        number = columns[comp.column + "#number"]
+        na, nb = number.codes[a[rest]], number.codes[b[rest]]
+        level[rest[(na >= 0) & (nb >= 0) & (na != nb)]] = 1
+    low = rest[level[rest] == 1]
+    if comp.initials and len(low):
+        left = col.values[col.codes[a[low]]].astype(str)
+        right = col.values[col.codes[b[low]]].astype(str)
+        short = np.char.str_len(left) == 1
+        short_r = np.char.str_len(right) == 1
+        first_l = left.astype("<U1")
+        first_r = right.astype("<U1")
+        level[low[(short | short_r) & (first_l == first_r)]] = names.index("initial")
+        low = low[level[low] == 1]
+    if comp.swap_with and len(low):
+        # First and last name exchanged, possibly with one of the two missing on one side.
+        other = columns[comp.swap_with]
+        crossed = (
+            (col.codes[a[low]], other.codes[b[low]]),
+            (other.codes[a[low]], col.codes[b[low]]),
+        )
+        refuted = np.zeros(len(low), dtype=bool)
+        agreed = np.zeros(len(low), dtype=bool)
+        for mine, theirs in crossed:
+            present = np.flatnonzero((mine >= 0) & (theirs >= 0))
+            close = _pair_similarity(col, mine[present], theirs[present], comp.scorer) >= 0.9
+            agreed[present[close]] = True
+            refuted[present[~close]] = True
+        level[low[agreed & ~refuted]] = names.index("swapped")
+    return level, len(names)
+
+
+def _pair_count(n: int, sources: Ints | None) -> float:
+    if sources is None:
+        return n * (n - 1) / 2
+    sizes = np.bincount(sources).astype(np.float64)
+    return float((sizes.sum() ** 2 - (sizes**2).sum()) / 2)
+
+
+def _random_pair_u(
+    schema: Schema,
+    columns: dict[str, Column],
+    n: int,
+    sources: Ints | None,
+    n_levels: tuple[int, ...],
+    sample: int = 200_000,
+) -> tuple[Floats, ...]:
+    """Measure u, the level shares of two rows drawn at random (seeded: runs are reproducible)."""
+    rng = np.random.default_rng(20261126)
+    a = rng.integers(0, n, size=sample)
+    b = rng.integers(0, n, size=sample)
+    keep = a != b
+    if sources is not None:
+        keep &= sources[a] != sources[b]
+    a, b = a[keep], b[keep]
+    return tuple(
+        level_shares(compare(comp, columns, a, b)[0], count)
+        for comp, count in zip(schema.comparisons, n_levels, strict=True)
+    )
+
+
+# Clustering -------------------------------------------------------------------------------------
+
+
+def _components(n: int, a: Ints, b: Ints) -> Ints:
+    """Label connected components by minimum-label propagation with pointer jumping."""
+    labels = np.arange(n, dtype=np.int64)
+    while True:
+        low = np.minimum(labels[a], labels[b])
+        before = labels.copy()
+        np.minimum.at(labels, a, low)
+        np.minimum.at(labels, b, low)
+        labels = labels[labels]
+        labels = labels[labels]
+        if np.array_equal(labels, before):
+            return labels
+
+
+def _greedy(
+    members: Ints,
+    a: Ints,
+    b: Ints,
+    forbidden: set[tuple[int, int]],
+    sources: Ints | None,
+) -> dict[int, int]:
+    """Join rows along pairs given strongest first, refusing unions that join a forbidden pair."""
+    parent = {int(m): int(m) for m in members}
+    group = {int(m): [int(m)] for m in members}
+    enemies: dict[int, set[int]] = {int(m): set() for m in members}
+    for x, y in forbidden:
+        enemies[x].add(y)
+        enemies[y].add(x)
+    origin = {int(m): {int(sources[m])} for m in members} if sources is not None else None
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for x, y in zip(a.tolist(), b.tolist(), strict=True):
+        rx, ry = find(x), find(y)
+        if rx == ry:
+            continue
+        if len(group[rx]) < len(group[ry]):
+            rx, ry = ry, rx
+        if enemies[rx] & set(group[ry]):
+            continue
+        if origin is not None and origin[rx] & origin[ry]:
+            continue
+        parent[ry] = rx
+        group[rx] += group.pop(ry)
+        enemies[rx] |= enemies.pop(ry)
+        if origin is not None:
+            origin[rx] |= origin.pop(ry)
+    return {m: find(m) for m in parent}
+
+
+def cluster(
+    n: int,
+    a: Ints,
+    b: Ints,
+    weight: Floats,
+    cannot_a: Ints,
+    cannot_b: Ints,
+    sources: Ints | None = None,
+) -> Ints:
+    """Return a cluster label per row from merged pairs, honouring cannot-link pairs."""
+    labels = _components(n, a, b)
+    conflicted = np.zeros(n, dtype=bool)
+    inside = labels[cannot_a] == labels[cannot_b]
+    conflicted[labels[cannot_a[inside]]] = True
+    if sources is not None:
+        key = np.unique(labels * (int(sources.max(initial=0)) + 1) + sources)
+        per_label = np.bincount(key // (int(sources.max(initial=0)) + 1), minlength=n)
+        conflicted |= per_label > 1
+    if not conflicted.any():
+        return labels
+    rows = np.flatnonzero(conflicted[labels])
+    edge = conflicted[labels[a]]
+    order = np.argsort(-weight[edge], kind="stable")
+    ea, eb = a[edge][order], b[edge][order]
+    keep = inside & conflicted[labels[cannot_a]]
+    forbidden = set(zip(cannot_a[keep].tolist(), cannot_b[keep].tolist(), strict=True))
+    roots = _greedy(rows, ea, eb, forbidden, sources)
+    labels = labels.copy()
+    labels[rows] = np.fromiter((roots[int(r)] for r in rows), dtype=np.int64, count=len(rows))
+    return labels
+
+
+def number_clusters(labels: Ints) -> Ints:
+    """Renumber cluster labels 1, 2, … in the order rows appear."""
+    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(1, len(first) + 1)
+    return rank[inverse]
+
+
+# The whole run -----------------------------------------------------------------------------------
+
+
+def deduplicate(
+    schema: Schema,
+    columns: dict[str, Column],
+    n: int,
+    *,
+    sources: Ints | None = None,
+    on_stage: Stage | None = None,
+) -> DedupeResult:
+    """Cluster ``n`` rows whose normalised columns are ``columns``.
+
+    With ``sources`` (one small integer per row), only rows of different sources are compared
+    and a cluster holds at most one row of each source: linking files that are each clean.
+    """
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def stage(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = now - clock
+        clock = now
+        if on_stage:
+            on_stage(name)
+
+    a, b = candidate_pairs(schema, columns, n, sources)
+    stage("blocking")
+    level_list = []
+    n_levels = []
+    for comp in schema.comparisons:
+        level, count = compare(comp, columns, a, b)
+        level_list.append(level)
+        n_levels.append(count)
+    levels = np.stack(level_list, axis=1) if level_list else np.zeros((len(a), 0), dtype=np.uint8)
+    del level_list
+    stage("comparison")
+    # One integer per comparison pattern: fitting counts patterns, not pairs.
+    radix = np.cumprod([1, *n_levels[:-1]]).astype(np.int64)
+    pattern_code = levels.astype(np.int64) @ radix if len(a) else np.empty(0, np.int64)
+    distinct, first, inverse, counts = np.unique(
+        pattern_code, return_index=True, return_inverse=True, return_counts=True
+    )
+    patterns = levels[first]
+    veto_fields = [f for f, c in enumerate(schema.comparisons) if c.veto]
+    pattern_veto = (
+        (patterns[:, veto_fields] == 1).any(axis=1)
+        if veto_fields
+        else np.zeros(len(patterns), dtype=bool)
+    )
+    for f, comp in enumerate(schema.comparisons):
+        if comp.column in schema.veto_rescue:
+            pattern_veto &= patterns[:, f] != n_levels[f] - 1
+    # Fit on the pairs the guard leaves open: with the colleagues in, EM would happily learn
+    # "same organisation" instead of "same entity".
+    open_patterns = ~pattern_veto
+    u = _random_pair_u(schema, columns, n, sources, tuple(n_levels))
+    fitted = fit_fellegi_sunter(
+        patterns[open_patterns], counts[open_patterns].astype(np.float64), tuple(n_levels), u=u
+    )
+    # The prior of the weights is the match share among all pairs, not among candidates.
+    all_pairs = _pair_count(n, sources)
+    matches = fitted.prior * float(counts[open_patterns].sum())
+    model = FellegiSunterModel(
+        m=fitted.m,
+        u=fitted.u,
+        prior=float(np.clip(matches / all_pairs, 1e-12, 0.5)),
+        iterations=fitted.iterations,
+    )
+    pattern_weight = model.pattern_weights(patterns)
+    weight = pattern_weight[inverse]
+    vetoed = pattern_veto[inverse]
+    stage("weights")
+    merged = (weight >= schema.auto_weight) & ~vetoed
+    # Vetoed pairs that otherwise look alike are the colleagues: never in one cluster.
+    cannot = vetoed & (weight >= schema.review_weight)
+    labels = cluster(n, a[merged], b[merged], weight[merged], a[cannot], b[cannot], sources)
+    keep = (weight >= schema.review_weight) | cannot
+    decision = np.where(merged, 2, np.where(vetoed, 0, 1)).astype(np.uint8)[keep]
+    stage("clustering")
+    return DedupeResult(
+        cluster=number_clusters(labels),
+        pair_a=a[keep],
+        pair_b=b[keep],
+        weight=weight[keep],
+        decision=decision,
+        levels=levels[keep],
+        schema=schema,
+        columns=columns,
+        model=model,
+        candidate_pairs=len(a),
+        timings=timings,
+    )
+
+
+# The customer file ----------------------------------------------------------------------------
+
+CUSTOMER_SCHEMA = Schema(
+    comparisons=(
+        Comparison("organisation", "name", thresholds=(0.8, 0.9, 0.95), scorer="token_sort"),
+        Comparison("siren", "SIREN", kind="identifier"),
+        Comparison("siret", "SIRET", kind="exact"),
+        Comparison(
+            "first_name",
+            "first name",
+            thresholds=(0.9, 0.95),
+            swap_with="last_name",
+            initials=True,
+            veto=True,
+        ),
+        Comparison(
+            "last_name", "last name", thresholds=(0.88, 0.95), swap_with="first_name", veto=True
+        ),
+        Comparison("email", "email", kind="email"),
+        Comparison("mobile", "mobile", kind="exact"),
+        Comparison("landline", "phone", kind="exact"),
+        Comparison(
+            "street", "address", kind="address", thresholds=(0.85, 0.95), scorer="token_sort"
+        ),
+        Comparison("postcode", "postcode", kind="postcode"),
+        Comparison("town", "town", thresholds=(0.88, 0.95)),
+    ),
+    blocking=(
+        BlockingRule.on("siren"),
+        BlockingRule.on("email"),
+        BlockingRule.on("mobile"),
+        BlockingRule.on("landline"),
+        BlockingRule.on("organisation", ("postcode", 2)),
+        BlockingRule.on("last_name", "first_name"),
+        BlockingRule.on("last_name", "postcode"),
+        BlockingRule.on("street", "postcode"),
+        BlockingRule.on(("last_name", 3), ("first_name", 2), ("postcode", 2)),
+        BlockingRule.on(("organisation", 4), "postcode"),
+    ),
+    sort_columns=("last_name", "first_name", "organisation"),
+    auto_weight=12.0,
+    review_weight=5.0,
+    veto_rescue=("email", "mobile"),
+)
+
+# The fields of a customer file, as the column mapping names them.
+CUSTOMER_FIELDS = (
+    "organisation",
+    "siren",
+    "siret",
+    "vat_number",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "mobile",
+    "street",
+    "postcode",
+    "town",
+)
+_HOUSE_NUMBER = re.compile(r"^\d+")
+
+
+def customer_columns(raw: dict[str, Sequence[str]], n: int) -> dict[str, Column]:
+    """Normalise the raw customer fields (any may be absent) into encoded columns."""
+    empty = [""] * n
+
+    def get(name: str) -> Sequence[str]:
+        return raw.get(name) or empty
+
+    norm = normalise.normalise_column
+    siren = norm(get("siren"), normalise.siren)
+    siret_from_siren = norm(get("siren"), normalise.siret)
+    siret = norm(get("siret"), normalise.siret)
+    siret = [s or t for s, t in zip(siret, siret_from_siren, strict=True)]
+    siren = [s or t[:9] for s, t in zip(siren, siret, strict=True)]
+    if "vat_number" in raw:
+        vat_siren = norm(get("vat_number"), _vat_siren)
+        siren = [s or v for s, v in zip(siren, vat_siren, strict=True)]
+    emails = norm(get("email"), _personal_email)
+    phones = norm(get("phone"), normalise.phone)
+    mobiles = norm(get("mobile"), normalise.phone)
+    mobile = []
+    landline = []
+    for p, m in zip(phones, mobiles, strict=True):
+        if normalise.is_mobile(p):
+            mobile.append(p)
+            landline.append(m if m and not normalise.is_mobile(m) else "")
+        else:
+            mobile.append(m if normalise.is_mobile(m) else "")
+            landline.append(p or (m if not normalise.is_mobile(m) else ""))
+    first = norm(get("first_name"), normalise.person_name)
+    last = norm(get("last_name"), normalise.person_name)
+    street = norm(get("street"), normalise.street)
+    first_col, last_col = encode_together(first, last)
+    return {
+        "organisation": encode(norm(get("organisation"), normalise.organisation_key)),
+        "siren": encode(siren),
+        "siret": encode(siret),
+        "first_name": first_col,
+        "last_name": last_col,
+        "email": encode(emails),
+        "mobile": encode(mobile),
+        "landline": encode(landline),
+        "street": encode(street),
+        "street#number": encode(norm(street, _house_number)),
+        "postcode": encode(norm(get("postcode"), normalise.postcode)),
+        "town": encode(norm(get("town"), normalise.town)),
+    }
+
+
+def _vat_siren(value: str) -> str:
+    text = normalise.plain_upper(value).replace(" ", "")
+    return text[4:] if text.startswith("FR") and len(text) == 13 and text[4:].isdigit() else ""
+
+
+def _personal_email(value: str) -> str:
+    # A shared mailbox (contact@, compta@) is the same for every colleague: it says nothing of
+    # the person, and the organisation is already compared through its other fields.
+    address = normalise.email(value)
+    return "" if address and normalise.is_generic_mailbox(address) else address
+
+
+def _house_number(street: str) -> str:
+    found = _HOUSE_NUMBER.match(street)
+    return found.group(0) if found else ""
+
+
+def deduplicate_customers(
+    raw: dict[str, Sequence[str]], n: int, *, on_stage: Stage | None = None
+) -> DedupeResult:
+    """Normalise and deduplicate customer rows given as raw columns named by CUSTOMER_FIELDS."""
+    started = time.perf_counter()
+    columns = customer_columns(raw, n)
+    normalised = time.perf_counter() - started
+    if on_stage:
+        on_stage("normalisation")
+    result = deduplicate(CUSTOMER_SCHEMA, columns, n, on_stage=on_stage)
+    result.timings = {"normalisation": normalised, **result.timings}
+    return result
