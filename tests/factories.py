@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import factory
 from stdnum import luhn
 
+from comptoir.catalogue import actions as catalogue_actions
+from comptoir.catalogue.models import PriceList, PriceRule, Product, ProductFamily, VatRate
 from comptoir.parties import actions as party_actions
 from comptoir.parties.models import Address, AddressKind, Contact, Party
 
@@ -72,3 +75,74 @@ class AddressFactory(factory.Factory):
         by = kwargs.pop("by", None)
         party = kwargs.pop("party")
         return party_actions.add_address(party, by=by, **kwargs)
+
+
+# -- catalogue ----------------------------------------------------------------------------
+
+
+def vat_rate(code: str = "tva-20") -> VatRate:
+    """Return a VAT rate seeded by the catalogue's data migration (tva-20, tva-5-5, …)."""
+    return VatRate.objects.get(code=code)
+
+
+class ProductFamilyFactory(factory.Factory):
+    class Meta:
+        model = ProductFamily
+
+    code = factory.Sequence(lambda n: f"family-{n}")
+    name = factory.Sequence(lambda n: f"Famille {n}")
+
+    @classmethod
+    def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:
+        by = kwargs.pop("by", None)
+        return catalogue_actions.create_product_family(by=by, **kwargs)
+
+
+class ProductFactory(factory.Factory):
+    """A product at 10 € excl. VAT and 20 % VAT, created with `create_product`."""
+
+    class Meta:
+        model = Product
+
+    reference = factory.Sequence(lambda n: f"REF-{n:05d}")
+    label = factory.Sequence(lambda n: f"Ramette papier A4 n°{n}")
+    sale_price = factory.LazyFunction(lambda: Decimal("10.0000"))
+    purchase_cost = factory.LazyFunction(lambda: Decimal("6.0000"))
+    vat_rate = factory.LazyFunction(vat_rate)
+
+    @classmethod
+    def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:
+        by = kwargs.pop("by", None)
+        return catalogue_actions.create_product(by=by, **kwargs)
+
+
+class PriceListFactory(factory.Factory):
+    """A general price list valid forever, created with `create_price_list`."""
+
+    class Meta:
+        model = PriceList
+
+    code = factory.Sequence(lambda n: f"list-{n}")
+    name = factory.Sequence(lambda n: f"Tarif {n}")
+
+    @classmethod
+    def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:
+        by = kwargs.pop("by", None)
+        return catalogue_actions.create_price_list(by=by, **kwargs)
+
+
+class PriceRuleFactory(factory.Factory):
+    """A 10 % discount on every product of a new general list, added with `add_price_rule`."""
+
+    class Meta:
+        model = PriceRule
+
+    price_list = factory.SubFactory(PriceListFactory)
+    method = "percentage"
+    value = factory.LazyFunction(lambda: Decimal("10"))
+
+    @classmethod
+    def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:
+        by = kwargs.pop("by", None)
+        price_list = kwargs.pop("price_list")
+        return catalogue_actions.add_price_rule(price_list, by=by, **kwargs)

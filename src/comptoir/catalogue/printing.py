@@ -1,0 +1,207 @@
+"""Printed price lists: the offline catalogue as a PDF (Typst) and as CSV/XLSX rows."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import typst
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from comptoir.catalogue.calculations import plain_number
+from comptoir.catalogue.models import PriceList
+from comptoir.catalogue.selectors import SheetSection, price_list_sheet
+from comptoir.core.models import Company
+from comptoir.core.money import format_amount
+from comptoir.core.selectors import current_company
+
+TYPST_DIR = Path(__file__).resolve().parent / "typst"
+FONTS_DIR = Path(__file__).resolve().parent.parent / "documents" / "fonts"
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
+
+_compiler: typst.Compiler | None = None
+_compiler_lock = threading.Lock()
+
+
+def _compile(source: bytes, *, sys_inputs: dict[str, str], root: Path) -> bytes:
+    """Compile with the one reused compiler (its font scan is the slow part).
+
+    The source is passed on every call: a compiler built with ``input=`` compiles it only once.
+    """
+    global _compiler
+    with _compiler_lock:
+        if _compiler is None:
+            # No system fonts: the PDF looks the same on every machine. Typst embeds
+            # Libertinus Serif, New Computer Modern and DejaVu Sans Mono; documents/fonts
+            # may add more.
+            font_paths = [str(FONTS_DIR)] if FONTS_DIR.is_dir() else []
+            _compiler = typst.Compiler(font_paths=font_paths, ignore_system_fonts=True)
+        result = _compiler.compile(input=source, sys_inputs=sys_inputs, root=str(root))
+    assert isinstance(result, bytes)
+    return result
+
+
+def price_text(value: Decimal) -> str:
+    """A unit price with 2 to 4 decimal places: 12,50 or 0,1234."""
+    return plain_number(value, min_places=2)
+
+
+def legal_footer(company: Company) -> str:
+    """The seller's legal mentions on one line (Code de commerce R123-237)."""
+    parts: list[str] = []
+    name = " ".join(part for part in (company.legal_name, company.legal_form) if part)
+    if name and company.share_capital_amount is not None:
+        name += " " + _("with a share capital of %(amount)s €") % {
+            "amount": format_amount(company.share_capital_amount)
+        }
+    if name:
+        parts.append(name)
+    address = ", ".join(
+        part
+        for part in (
+            company.address_line1,
+            company.address_line2,
+            f"{company.postcode} {company.city}".strip(),
+        )
+        if part
+    )
+    if address:
+        parts.append(address)
+    if company.siren:
+        siren = f"SIREN {company.siren}"
+        if company.rcs_city:
+            siren += f" RCS {company.rcs_city}"
+        parts.append(siren)
+    if company.vat_number:
+        parts.append(_("VAT number %(number)s") % {"number": company.vat_number})
+    if company.document_footer:
+        parts.append(company.document_footer)
+    return " – ".join(parts)
+
+
+def validity_text(price_list: PriceList) -> str:
+    start = date_format(price_list.valid_from, "SHORT_DATE_FORMAT") if price_list.valid_from else ""
+    end = date_format(price_list.valid_until, "SHORT_DATE_FORMAT") if price_list.valid_until else ""
+    if start and end:
+        return _("Valid from %(start)s to %(end)s") % {"start": start, "end": end}
+    if start:
+        return _("Valid from %(start)s") % {"start": start}
+    if end:
+        return _("Valid until %(end)s") % {"end": end}
+    return _("No end date")
+
+
+def break_text(quantity: Decimal, price: Decimal) -> str:
+    return _("from %(quantity)s: %(price)s") % {
+        "quantity": plain_number(quantity, max_places=3),
+        "price": price_text(price),
+    }
+
+
+def sheet_data(price_list: PriceList, sections: list[SheetSection]) -> dict[str, Any]:
+    """The price list as plain JSON data for the Typst template; never a purchase cost."""
+    company = current_company()
+    return {
+        "company": {
+            "name": company.trade_name or company.legal_name,
+            "contact": " – ".join(
+                part for part in (company.phone, company.email, company.website) if part
+            ),
+            "footer": legal_footer(company),
+        },
+        "title": _("Price list «%(name)s»") % {"name": price_list.name},
+        "subtitle": price_list.scope_description(),
+        "validity": validity_text(price_list),
+        "notes": price_list.notes,
+        "printed": _("Printed on %(date)s") % {"date": date_format(timezone.localdate())},
+        "currency_note": _("Unit prices in euros excluding VAT."),
+        "labels": {
+            "reference": _("Reference"),
+            "label": _("Product"),
+            "unit": _("Unit"),
+            "price": _("Price excl. VAT"),
+            "vat": _("VAT"),
+            "breaks": _("Quantity prices"),
+            "page": _("Page"),
+            "no_family": _("Other products"),
+        },
+        "sections": [
+            {
+                "family": section.family.name if section.family else "",
+                "lines": [
+                    {
+                        "reference": line.product.reference,
+                        "label": line.product.label,
+                        "unit": line.product.get_unit_display(),
+                        "price": price_text(line.unit_price),
+                        "vat": plain_number(line.product.vat_rate.rate) + " %",
+                        "breaks": [
+                            break_text(b.min_quantity, b.unit_price) for b in line.quantity_breaks
+                        ],
+                    }
+                    for line in section.lines
+                ],
+            }
+            for section in sections
+        ],
+    }
+
+
+def render_price_list_pdf(price_list: PriceList) -> bytes:
+    """Render the price list as a PDF catalogue grouped by family."""
+    data = sheet_data(price_list, price_list_sheet(price_list))
+    root = TYPST_DIR
+    logo = ""
+    company = current_company()
+    if company.logo:
+        try:
+            path = Path(company.logo.path)
+        except (ValueError, NotImplementedError):
+            path = None
+        if path is not None and path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
+            root, logo = path.parent, "/" + path.name
+    source = (TYPST_DIR / "price_list.typ").read_bytes()
+    inputs = {"data": json.dumps(data), "logo": logo}
+    try:
+        return _compile(source, sys_inputs=inputs, root=root)
+    except typst.TypstError:
+        if not logo:
+            raise
+        # A logo Typst cannot read must not stop the catalogue from printing.
+        return _compile(source, sys_inputs={**inputs, "logo": ""}, root=TYPST_DIR)
+
+
+def export_header() -> list[str]:
+    return [
+        _("Family"),
+        _("Reference"),
+        _("Product"),
+        _("Unit"),
+        _("From quantity"),
+        _("Unit price excl. VAT"),
+        _("Catalogue price excl. VAT"),
+        _("VAT rate (%)"),
+    ]
+
+
+def export_rows(sections: list[SheetSection]) -> Iterator[list[Any]]:
+    """One row per product and quantity break, numbers as numbers (typed XLSX cells)."""
+    for section in sections:
+        for line in section.lines:
+            for price_break in line.breaks:
+                yield [
+                    section.family.name if section.family else "",
+                    line.product.reference,
+                    line.product.label,
+                    line.product.get_unit_display(),
+                    price_break.min_quantity,
+                    price_break.unit_price,
+                    line.catalogue_price,
+                    line.product.vat_rate.rate,
+                ]
