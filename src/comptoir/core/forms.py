@@ -9,8 +9,8 @@ from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
 from comptoir.core import identifiers
-from comptoir.core.calculations import payment_terms_problem
 from comptoir.core.models import Company, User
+from comptoir.core.terms import payment_terms_message
 
 
 class StyledFormMixin:
@@ -27,26 +27,6 @@ class StyledFormMixin:
             else:
                 css = "form-control"
             widget.attrs.setdefault("class", css)
-
-
-def payment_terms_message(days: int, base: str) -> str | None:
-    """Return the message to show when payment terms break L441-10, else None."""
-    problem = payment_terms_problem(days, base)
-    if problem == "over_60_net":
-        return str(
-            _(
-                "French law (art. L441-10 Code de commerce) caps payment terms at 60 days from the invoice date."
-            )
-        )
-    if problem == "over_45_end_of_month":
-        return str(
-            _(
-                "French law (art. L441-10 Code de commerce) caps end-of-month terms at 45 days end of month."
-            )
-        )
-    if problem == "negative":
-        return str(_("Payment terms cannot be negative."))
-    return None
 
 
 class CompanyForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]

@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 
 from comptoir.core import identifiers
 from comptoir.core.audit import changed_fields, record_audit
-from comptoir.core.forms import payment_terms_message
 from comptoir.core.roles import is_sales_rep
+from comptoir.core.terms import payment_terms_message
 from comptoir.parties.models import (
     Address,
     AddressKind,

@@ -7,6 +7,8 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import MaxLengthValidator
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from comptoir.core.forms import StyledFormMixin
@@ -49,6 +51,37 @@ ADDRESS_FORM_FIELDS = {
 }
 
 
+# People type identifiers and phones with spaces and dots: accept longer text, the action
+# normalises it to the stored length.
+TYPED_LENGTHS = {
+    "siren": 20,
+    "siret": 30,
+    "vat_number": 30,
+    "naf_code": 10,
+    "phone": 32,
+    "mobile": 32,
+}
+
+
+def _allow_typed_lengths(form: forms.BaseForm) -> None:
+    for name, length in TYPED_LENGTHS.items():
+        field = form.fields.get(name)
+        if isinstance(field, forms.CharField):
+            field.max_length = length
+            field.validators = [
+                v for v in field.validators if not isinstance(v, MaxLengthValidator)
+            ]
+            field.validators.append(MaxLengthValidator(length))
+            field.widget.attrs["maxlength"] = str(length)
+
+
+def _https_urls(field: models.Field[Any, Any], **kwargs: Any) -> forms.Field | None:
+    """Read a website typed without a scheme as https (Django 6's default, without the warning)."""
+    if isinstance(field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return field.formfield(**kwargs)
+
+
 def _attach_errors(form: forms.BaseForm, exc: ValidationError, rename: dict[str, str]) -> None:
     for field, messages in exc.message_dict.items():
         target = rename.get(field, field)
@@ -61,9 +94,6 @@ def _attach_errors(form: forms.BaseForm, exc: ValidationError, rename: dict[str,
 class PartyForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
     """Create or edit a party; a new one may come with its billing address."""
 
-    website = forms.URLField(
-        label=_("website"), required=False, max_length=200, assume_scheme="https"
-    )
     tags = forms.CharField(
         label=_("Tags"),
         required=False,
@@ -73,6 +103,7 @@ class PartyForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Party
         fields = PARTY_FORM_FIELDS
+        formfield_callback = _https_urls
         widgets = {
             "notes": forms.Textarea(attrs={"rows": 3}),
             "payment_terms_days": forms.NumberInput(attrs={"min": 0, "max": 60}),
@@ -87,6 +118,7 @@ class PartyForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
             kwargs["instance"] = copy.copy(party)
             kwargs.setdefault("initial", {})["tags"] = ", ".join(t.name for t in party.tags.all())
         super().__init__(*args, **kwargs)
+        _allow_typed_lengths(self)
         self.fields["name"].required = False
         self.fields["name"].help_text = _("For a person, leave empty: LAST NAME First name.")
         self.fields["sales_rep"].queryset = User.objects.filter(  # type: ignore[attr-defined]
@@ -211,6 +243,7 @@ class ContactForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
         if contact is not None:
             kwargs["instance"] = copy.copy(contact)
         super().__init__(*args, **kwargs)
+        _allow_typed_lengths(self)
         if contact is None:
             del self.fields["is_active"]
 
