@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "comptoir.parties",
     "comptoir.catalogue",
     "comptoir.demo",
+    "comptoir.documents",
+    "comptoir.invoicing",
 ]
 
 MIDDLEWARE = [
@@ -140,6 +142,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

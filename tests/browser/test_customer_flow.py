@@ -18,14 +18,14 @@ def test_assistant_creates_a_customer_after_fixing_a_wrong_siret(page: Any, assi
     page.goto("/parties/new/")
     page.fill("#id_name", "Papeterie Lumière")
     page.check("#id_is_customer")
-    page.fill("#id_siret", "55210055400021")  # wrong check digit
+    page.fill("#id_siret", "55210055400022")  # wrong check digit
     page.click("#save")
     error = page.locator("#errors-siret")
     error.wait_for()
     assert "Luhn" in error.inner_text()
     assert not Party.objects.filter(name="Papeterie Lumière").exists()
 
-    page.fill("#id_siret", "55210055400022")
+    page.fill("#id_siret", "55210055400021")
     page.click("#save")
     page.wait_for_url(lambda url: "/parties/new" not in url)
     assert page.locator("h1").inner_text().strip().startswith("Papeterie Lumière")

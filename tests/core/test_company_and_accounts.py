@@ -46,7 +46,7 @@ def test_company_form_puts_a_precise_message_next_to_a_wrong_siret(
         {
             "legal_name": "Bureau & Cie",
             "siren": "552100554",
-            "siret": "55210055400021",
+            "siret": "55210055400022",
             "country": "FR",
             "payment_terms_days": "30",
             "payment_terms_base": "net",
@@ -78,8 +78,8 @@ def test_company_profile_saves_normalised_identifiers_and_audits(client_for, man
             "legal_form": "SAS",
             "share_capital_amount": "150000",
             "siren": "552 100 554",
-            "siret": "552 100 554 00022",
-            "vat_number": "FR 88 552100554",
+            "siret": "552 100 554 00021",
+            "vat_number": "FR 96 552100554",
             "rcs_city": "Lyon",
             "address_line1": "12 rue de la Charité",
             "postcode": "69002",
@@ -94,7 +94,7 @@ def test_company_profile_saves_normalised_identifiers_and_audits(client_for, man
     assert response.status_code == 302, response.content.decode()[:2000]
     company = current_company()
     assert company.siren == "552100554"
-    assert company.vat_number == "FR88552100554"
+    assert company.vat_number == "FR96552100554"
     assert company.share_capital_amount == Decimal("150000")
     assert company.missing_legal_fields() == []
     assert AuditEntry.objects.filter(action="update_company", actor=manager).exists()

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from comptoir.core import identifiers
@@ -13,12 +14,32 @@ from comptoir.core.models import Company, User
 from comptoir.core.terms import payment_terms_message
 
 
+# Identifiers people type with spaces or dots ("552 100 554 00021", "06.12.34.56.78"): the form
+# accepts the longer input and the clean_* methods store the compact form that fits the column.
+LOOSE_INPUT_LENGTHS = {
+    "siren": 20,
+    "siret": 30,
+    "vat_number": 30,
+    "naf_code": 10,
+    "iban": 50,
+    "bic": 20,
+    "phone": 30,
+    "mobile": 30,
+}
+
+
 class StyledFormMixin:
-    """Give every widget its Bootstrap class and an id the browser tests can rely on."""
+    """Give every widget its Bootstrap class; accept identifiers typed with separators."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[call-arg]
-        for field in self.fields.values():  # type: ignore[attr-defined]
+        for name, field in self.fields.items():  # type: ignore[attr-defined]
+            if name in LOOSE_INPUT_LENGTHS and isinstance(field, forms.CharField):
+                field.max_length = LOOSE_INPUT_LENGTHS[name]
+                field.validators = [
+                    v for v in field.validators if not isinstance(v, MaxLengthValidator)
+                ]
+                field.widget.attrs["maxlength"] = str(LOOSE_INPUT_LENGTHS[name])
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput):
                 css = "form-check-input"
