@@ -101,12 +101,17 @@ class ProductOut(Schema):
     created_at: datetime
     updated_at: datetime
 
+    # The resolvers also see the plain dict `idempotent` replays: pass its values through.
     @staticmethod
-    def resolve_vat_rate(obj: Product) -> Decimal:
+    def resolve_vat_rate(obj: Product | dict[str, Any]) -> Decimal:
+        if isinstance(obj, dict):
+            return Decimal(obj["vat_rate"])
         return obj.vat_rate.rate
 
     @staticmethod
-    def resolve_purchase_cost(obj: Product, context: Any) -> Decimal | None:
+    def resolve_purchase_cost(obj: Product | dict[str, Any], context: Any) -> Decimal | None:
+        if isinstance(obj, dict):
+            return obj.get("purchase_cost")
         # Purchase costs are for the back office and the accountant, not for sales reps.
         user = context["request"].auth
         return obj.purchase_cost if user.has_perm("catalogue.view_purchase_cost") else None
@@ -164,7 +169,9 @@ class PriceListOut(Schema):
     rules: list[PriceRuleOut]
 
     @staticmethod
-    def resolve_rules(obj: PriceList) -> list[PriceRule]:
+    def resolve_rules(obj: PriceList | dict[str, Any]) -> list[Any]:
+        if isinstance(obj, dict):
+            return list(obj["rules"])
         return list(obj.rules.all())
 
 

@@ -200,7 +200,7 @@ def export_rows(sections: list[SheetSection]) -> Iterator[list[Any]]:
                     line.product.reference,
                     line.product.label,
                     line.product.get_unit_display(),
-                    price_break.min_quantity,
+                    price_break.min_quantity.normalize(),  # 10, not 10,000
                     price_break.unit_price,
                     line.catalogue_price,
                     line.product.vat_rate.rate,
