@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "comptoir.core",
     "comptoir.parties",
     "comptoir.catalogue",
+    "comptoir.customerfile",
     "comptoir.demo",
     "comptoir.documents",
     "comptoir.invoicing",

@@ -221,3 +221,28 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} {self.path}"
+
+
+class NumberingCounter(models.Model):
+    """The last legal number taken in one series (company, document type, year).
+
+    Only ``core.numbering.next_number`` touches it, inside the transaction that uses the
+    number, so a rolled-back transaction gives its number back and no gap ever appears.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    series = models.CharField(_("series"), max_length=16)
+    year = models.PositiveSmallIntegerField(_("year"))
+    last_number = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("numbering counter")
+        verbose_name_plural = _("numbering counters")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "series", "year"], name="numbering_counter_unique_series"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.series}-{self.year}: {self.last_number}"

@@ -1,0 +1,97 @@
+"""Archive writes: store a generated file once, with its checksum and its business object."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+
+from comptoir.core.audit import record_audit
+from comptoir.documents.models import ArchivedDocument
+
+
+def archive_root() -> Path:
+    return Path(settings.ARCHIVE_ROOT)
+
+
+def _write_new_file(content: bytes, suffix: str) -> str:
+    """Write bytes under a generated name that did not exist; return the relative path."""
+    today = timezone.localdate()
+    folder = archive_root() / f"{today:%Y}" / f"{today:%m}"
+    folder.mkdir(parents=True, exist_ok=True)
+    while True:
+        relative = f"{today:%Y}/{today:%m}/{secrets.token_hex(16)}{suffix}"
+        try:
+            # O_EXCL: an archived file is never overwritten, even by a name collision.
+            fd = os.open(archive_root() / relative, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o440)
+        except FileExistsError:
+            continue
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+        return relative
+
+
+@transaction.atomic
+def archive_document(
+    content: bytes,
+    *,
+    reference: str,
+    kind: str,
+    filename: str,
+    mime_type: str,
+    business_object: models.Model | None,
+    by: Any,
+) -> ArchivedDocument:
+    """Store a generated document for good and return its archive row.
+
+    The file is written before the row, inside the caller's transaction. If that
+    transaction rolls back later, the file stays behind unreferenced: harmless, and never
+    served, since only rows lead to files.
+    """
+    if ArchivedDocument.objects.filter(reference=reference).exists():
+        raise ValidationError(
+            {"reference": f"{reference} is already archived"}, code="already_archived"
+        )
+    suffix = Path(filename).suffix.lower()[:10]
+    relative = _write_new_file(content, suffix)
+    try:
+        with transaction.atomic():
+            document = ArchivedDocument.objects.create(
+                reference=reference,
+                kind=kind,
+                filename=filename,
+                mime_type=mime_type,
+                size=len(content),
+                checksum=hashlib.sha256(content).hexdigest(),
+                path=relative,
+                content_type=(
+                    ContentType.objects.get_for_model(business_object)
+                    if business_object is not None
+                    else None
+                ),
+                object_id=str(business_object.pk) if business_object is not None else "",
+                created_by=by if getattr(by, "pk", None) else None,
+            )
+    except Exception:
+        (archive_root() / relative).unlink(missing_ok=True)
+        raise
+    record_audit(by, "archive_document", document, kind=kind, checksum=document.checksum)
+    return document
+
+
+def read_archived(document: ArchivedDocument) -> bytes:
+    """Return the stored bytes, checking them against the recorded checksum."""
+    content = (archive_root() / document.path).read_bytes()
+    if hashlib.sha256(content).hexdigest() != document.checksum:
+        raise ValidationError(
+            f"{document.reference}: the archived file does not match its checksum"
+        )
+    return content

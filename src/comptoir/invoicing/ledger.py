@@ -1,0 +1,162 @@
+"""The hash chain of issued documents and its verification.
+
+Each issued invoice or credit note stores ``hash = SHA-256(previous_hash + canonical JSON)``
+where the JSON holds every legally relevant field of the document and of its lines (sorted
+keys, decimals as strings at their field's precision, dates in ISO format). Changing any of
+them afterwards, even by raw SQL, breaks the chain at that document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+
+from comptoir.invoicing.models import Invoice, InvoiceLine
+
+GENESIS_HASH = "0" * 64
+
+INVOICE_FIELDS = (
+    "chain_index",
+    "kind",
+    "number",
+    "issue_date",
+    "supply_date",
+    "due_date",
+    "issued_at",
+    "party_id",
+    "seller",
+    "buyer",
+    "buyer_name",
+    "operation_category",
+    "vat_on_debits",
+    "currency",
+    "payment_terms_days",
+    "payment_terms_base",
+    "discount_rate",
+    "buyer_reference",
+    "purchase_order_reference",
+    "corrects_id",
+    "notes",
+    "lines_net_amount",
+    "allowance_amount",
+    "tax_basis_amount",
+    "vat_amount",
+    "total_amount",
+    "prepaid_amount",
+    "due_amount",
+    "vat_breakdown",
+)
+LINE_FIELDS = (
+    "position",
+    "product_reference",
+    "label",
+    "description",
+    "quantity",
+    "unit_code",
+    "unit_price",
+    "discount_rate",
+    "allowance_amount",
+    "vat_rate_code",
+    "vat_rate",
+    "vat_category",
+    "vat_exemption_reason",
+    "vat_exemption_code",
+    "net_amount",
+    "credited_line_id",
+    "deducted_invoice_id",
+)
+
+
+def _places(model: type[models.Model]) -> dict[str, int]:
+    return {
+        f.attname: f.decimal_places
+        for f in model._meta.concrete_fields
+        if isinstance(f, models.DecimalField)
+    }
+
+
+_INVOICE_PLACES = _places(Invoice)
+_LINE_PLACES = _places(InvoiceLine)
+
+
+def _canonical(value: Any, places: int | None) -> Any:
+    if isinstance(value, Decimal):
+        quantum = Decimal(1).scaleb(-(places if places is not None else 2))
+        return str(value.quantize(quantum))
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def document_payload(invoice: Invoice, lines: Iterable[InvoiceLine]) -> dict[str, Any]:
+    """Return the canonical, hashable content of an issued document."""
+    payload = {
+        name: _canonical(getattr(invoice, name), _INVOICE_PLACES.get(name))
+        for name in INVOICE_FIELDS
+    }
+    payload["lines"] = [
+        {name: _canonical(getattr(line, name), _LINE_PLACES.get(name)) for name in LINE_FIELDS}
+        for line in sorted(lines, key=lambda line: (line.position, line.pk or 0))
+    ]
+    return payload
+
+
+def chain_hash(previous_hash: str, payload: dict[str, Any]) -> str:
+    """Return SHA-256 of the previous hash followed by the canonical JSON of the payload."""
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256((previous_hash + text).encode()).hexdigest()
+
+
+def document_hash(invoice: Invoice, lines: Iterable[InvoiceLine]) -> str:
+    return chain_hash(invoice.previous_hash, document_payload(invoice, lines))
+
+
+@dataclass(frozen=True)
+class LedgerBreak:
+    """The first document whose stored hash or place in the chain is wrong."""
+
+    chain_index: int
+    number: str
+    reason: str
+
+
+def chained_documents(chunk_size: int = 500) -> Iterator[Invoice]:
+    """Yield every issued document in chain order, lines prefetched."""
+    queryset = (
+        Invoice.objects.issued()
+        .order_by("chain_index")
+        .prefetch_related(models.Prefetch("lines", queryset=InvoiceLine.objects.order_by()))
+    )
+    yield from queryset.iterator(chunk_size=chunk_size)
+
+
+def verify_ledger() -> tuple[int, LedgerBreak | None]:
+    """Recompute the chain; return how many documents were checked and the first break."""
+    previous = GENESIS_HASH
+    expected_index = 1
+    checked = 0
+    for invoice in chained_documents():
+        number = invoice.number or ""
+        if invoice.chain_index != expected_index:
+            return checked, LedgerBreak(
+                expected_index, number, f"chain index {invoice.chain_index} (missing document)"
+            )
+        if invoice.previous_hash != previous:
+            return checked, LedgerBreak(
+                expected_index, number, "previous hash does not match the document before"
+            )
+        if document_hash(invoice, invoice.lines.all()) != invoice.hash:
+            return checked, LedgerBreak(expected_index, number, "content does not match its hash")
+        previous = invoice.hash
+        expected_index += 1
+        checked += 1
+    return checked, None

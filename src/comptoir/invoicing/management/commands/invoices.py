@@ -1,0 +1,50 @@
+"""`comptoir invoices export`: write issued documents as Factur-X PDF, CII or UBL files."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
+
+from comptoir.invoicing import selectors
+from comptoir.invoicing.exports import export_document
+
+FORMATS = ("facturx", "cii", "ubl")
+
+
+class Command(BaseCommand):
+    help = "Work with issued invoices and credit notes."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        export = sub.add_parser("export", help="Write issued documents to a folder.")
+        export.add_argument("--format", choices=FORMATS, required=True)
+        export.add_argument("--out", required=True, help="Folder to write into (created).")
+        which = export.add_mutually_exclusive_group()
+        which.add_argument("--number", help="One document, e.g. FA-2026-000123.")
+        which.add_argument(
+            "--since", type=date.fromisoformat, help="Documents issued on or after YYYY-MM-DD."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        out = Path(options["out"])
+        out.mkdir(parents=True, exist_ok=True)
+        documents = selectors.issued_documents(
+            number=options.get("number"), since=options.get("since")
+        )
+        if options.get("number") and not documents.exists():
+            raise CommandError(f"no issued document numbered {options['number']}")
+        count = 0
+        for invoice in tqdm(
+            documents.iterator(chunk_size=200),
+            total=documents.count(),
+            disable=not self.stdout.isatty(),
+            unit="doc",
+        ):
+            filename, content = export_document(invoice, options["format"])
+            (out / filename).write_bytes(content)
+            count += 1
+        self.stdout.write(f"{count} file(s) written to {out}")

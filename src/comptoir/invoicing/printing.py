@@ -1,0 +1,220 @@
+"""The data an invoice template prints, built from the issued invoice and its lines.
+
+Every figure is formatted here from the stored Decimals, so the PDF shows the database's
+figures and nothing the template computed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from comptoir.core.models import PaymentTermsBase
+from comptoir.core.money import format_amount
+from comptoir.invoicing.models import Invoice, InvoiceKind, InvoiceLine, OperationCategory
+
+TITLES = {
+    InvoiceKind.INVOICE: "FACTURE",
+    InvoiceKind.DOWN_PAYMENT: "FACTURE D'ACOMPTE",
+    InvoiceKind.CREDIT_NOTE: "AVOIR",
+}
+# Printed in French whatever the user's language: the invoice is a French legal document.
+OPERATION_LABELS = {
+    OperationCategory.GOODS: "livraison de biens",
+    OperationCategory.SERVICES: "prestation de services",
+    OperationCategory.MIXED: "mixte (livraison de biens et prestation de services)",
+}
+CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF"}
+NO_EARLY_PAYMENT_DISCOUNT = "Pas d'escompte pour paiement anticipé."
+NBSP = "\u00a0"
+
+
+def money(value: Decimal | None) -> str:
+    """Format an amount for print: 1 234,56 with a no-break space (the font has no U+202F)."""
+    return format_amount(value).replace("\u202f", NBSP)
+
+
+UNIT_LABELS = {
+    "C62": "u",
+    "H87": "pce",
+    "HUR": "h",
+    "DAY": "j",
+    "KGM": "kg",
+    "MTR": "m",
+    "LTR": "l",
+    "SET": "lot",
+    "XBX": "boîte",
+    "XPK": "paquet",
+}
+
+
+def unit_price_text(value: Decimal) -> str:
+    """Format a unit price with 2 to 4 decimals, as stored."""
+    text = format_amount(value, places=4).replace("\u202f", NBSP)
+    while text.endswith("0") and len(text.split(",")[1]) > 2:
+        text = text[:-1]
+    return text
+
+
+def quantity_text(value: Decimal) -> str:
+    text = format_amount(value, places=3).replace("\u202f", NBSP)
+    return text.rstrip("0").rstrip(",") if "," in text else text
+
+
+def rate_text(value: Decimal) -> str:
+    text = format_amount(value, places=2).replace("\u202f", NBSP)
+    if text.endswith(",00"):
+        text = text[:-3]
+    return f"{text}{NBSP}%"
+
+
+def french_date(value: date | None) -> str:
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def _address_lines(address: dict[str, Any] | None) -> list[str]:
+    if not address:
+        return []
+    lines = [address.get("line1", ""), address.get("line2", ""), address.get("line3", "")]
+    city = f"{address.get('postcode', '')} {address.get('city', '')}".strip()
+    lines.append(city)
+    if address.get("country") and address["country"] != "FR":
+        lines.append(address["country"])
+    return [line for line in lines if line]
+
+
+def seller_legal_line(seller: dict[str, Any]) -> str:
+    """Return the legal identity line: form, capital, RCS, SIREN, APE, VAT number."""
+    parts = [seller.get("name", "")]
+    form = seller.get("legal_form", "")
+    if form and seller.get("share_capital"):
+        parts.append(f"{form} au capital de {money(Decimal(seller['share_capital']))} €")
+    elif form:
+        parts.append(form)
+    if seller.get("siren"):
+        rcs = f"RCS {seller['rcs_city']} " if seller.get("rcs_city") else ""
+        parts.append(f"{rcs}{seller['siren']}")
+    if seller.get("siret"):
+        parts.append(f"SIRET {seller['siret']}")
+    if seller.get("naf_code"):
+        parts.append(f"APE {seller['naf_code']}")
+    if seller.get("vat_number"):
+        parts.append(f"TVA {seller['vat_number']}")
+    return " – ".join(part for part in parts if part)
+
+
+def payment_text(invoice: Invoice) -> str:
+    if invoice.is_credit_note:
+        return ""
+    seller = invoice.seller
+    terms = ""
+    if invoice.payment_terms_days is not None:
+        terms = f"Conditions de paiement : {invoice.payment_terms_days} jours"
+        if invoice.payment_terms_base == PaymentTermsBase.END_OF_MONTH:
+            terms += " fin de mois"
+        terms += f", échéance le {french_date(invoice.due_date)}."
+    bank = ""
+    if seller.get("iban"):
+        bank = f" Virement : IBAN {seller['iban']}"
+        if seller.get("bic"):
+            bank += f" – BIC {seller['bic']}"
+    return (terms + bank).strip()
+
+
+def invoice_print_data(invoice: Invoice, lines: Sequence[InvoiceLine]) -> dict[str, Any]:
+    """Return the JSON-ready data the invoice template prints."""
+    seller = invoice.seller
+    buyer = invoice.buyer
+    corrects = None
+    if invoice.corrects_id:
+        corrected = invoice.corrects
+        assert corrected is not None
+        corrects = {"number": corrected.number, "date": french_date(corrected.issue_date)}
+    references = []
+    if invoice.purchase_order_reference:
+        references.append(f"Votre commande : {invoice.purchase_order_reference}")
+    if invoice.buyer_reference:
+        references.append(f"Votre référence : {invoice.buyer_reference}")
+    exemptions = sorted(
+        {
+            f"{line.vat_exemption_reason}"
+            for line in lines
+            if line.vat_exemption_reason and line.vat_category != "S"
+        }
+    )
+    contact = " – ".join(v for v in (seller.get("phone", ""), seller.get("email", "")) if v)
+    return {
+        "title": TITLES[InvoiceKind(invoice.kind)],
+        "number": invoice.number or "BROUILLON",
+        "issue_date": french_date(invoice.issue_date),
+        "supply_date": french_date(invoice.supply_date)
+        if invoice.supply_date and invoice.supply_date != invoice.issue_date
+        else "",
+        "due_date": "" if invoice.is_credit_note else french_date(invoice.due_date),
+        "seller": {
+            "name": seller.get("name", ""),
+            "address": _address_lines(seller.get("address")),
+            "contact": contact,
+            "siret": seller.get("siret", ""),
+            "vat_number": seller.get("vat_number", ""),
+            "legal_line": seller_legal_line(seller),
+        },
+        "buyer": {
+            "name": buyer.get("name", ""),
+            "address": _address_lines(buyer.get("address")),
+            "siren": buyer.get("siren", ""),
+            "vat_number": buyer.get("vat_number", ""),
+        },
+        "delivery": _address_lines(buyer.get("delivery_address")) or None,
+        "operation_category": OPERATION_LABELS[OperationCategory(invoice.operation_category)],
+        "vat_on_debits": invoice.vat_on_debits,
+        "corrects": corrects,
+        "references": " – ".join(references),
+        "lines": [
+            {
+                "reference": line.product_reference,
+                "label": line.label,
+                "description": line.description,
+                "quantity": quantity_text(line.quantity),
+                "unit": UNIT_LABELS.get(line.unit_code, line.unit_code),
+                "unit_price": unit_price_text(line.unit_price),
+                "discount": rate_text(line.discount_rate) if line.discount_rate else "",
+                "vat_rate": rate_text(line.vat_rate),
+                "net_amount": money(line.net_amount),
+            }
+            for line in lines
+        ],
+        "vat_groups": [
+            {
+                "label": f"{group['category']} {rate_text(Decimal(group['rate']))}",
+                "allowance": money(Decimal(group["allowance_amount"])),
+                "taxable": money(Decimal(group["taxable_amount"])),
+                "vat": money(Decimal(group["vat_amount"])),
+            }
+            for group in invoice.vat_breakdown
+        ],
+        "exemptions": exemptions,
+        "totals": {
+            "lines_net": money(invoice.lines_net_amount),
+            "allowance": money(invoice.allowance_amount),
+            "has_allowance": bool(invoice.allowance_amount),
+            "tax_basis": money(invoice.tax_basis_amount),
+            "vat": money(invoice.vat_amount),
+            "total": money(invoice.total_amount),
+            "prepaid": money(invoice.prepaid_amount),
+            "has_prepaid": bool(invoice.prepaid_amount),
+            "due": money(invoice.due_amount),
+        },
+        "due_label": "Montant à rembourser" if invoice.is_credit_note else "Net à payer",
+        "currency_symbol": CURRENCY_SYMBOLS.get(invoice.currency, invoice.currency),
+        "payment": payment_text(invoice),
+        "mentions": {
+            "discount": NO_EARLY_PAYMENT_DISCOUNT,
+            "late_penalty": seller.get("late_penalty_text", ""),
+            "recovery": seller.get("recovery_indemnity_text", ""),
+        },
+        "notes": invoice.notes,
+        "footer": seller.get("footer", ""),
+    }
