@@ -34,6 +34,7 @@ class PartyFactory(factory.Factory):
     class Meta:
         model = Party
 
+    by = None
     name = factory.Sequence(lambda n: f"Société {n} Distribution")
     is_customer = True
     siren = factory.Sequence(lambda n: valid_siren(n + 1))
@@ -45,10 +46,13 @@ class PartyFactory(factory.Factory):
 
 
 class ContactFactory(factory.Factory):
+    """Made with the parties actions; `by=` is the author, and the new party's too."""
+
     class Meta:
         model = Contact
 
-    party = factory.SubFactory(PartyFactory)
+    by = None
+    party = factory.SubFactory(PartyFactory, by=factory.SelfAttribute("..by"))
     last_name = factory.Sequence(lambda n: f"Martin{n}")
     first_name = "Claire"
     email = factory.Sequence(lambda n: f"claire.martin{n}@example.com")
@@ -61,10 +65,13 @@ class ContactFactory(factory.Factory):
 
 
 class AddressFactory(factory.Factory):
+    """Made with the parties actions; `by=` is the author, and the new party's too."""
+
     class Meta:
         model = Address
 
-    party = factory.SubFactory(PartyFactory)
+    by = None
+    party = factory.SubFactory(PartyFactory, by=factory.SelfAttribute("..by"))
     kind = AddressKind.BILLING
     line1 = factory.Sequence(lambda n: f"{n + 1} rue de la République")
     postcode = "69002"

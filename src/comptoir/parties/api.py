@@ -15,7 +15,6 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
-from comptoir.api.api import idempotent
 from comptoir.core.models import User
 from comptoir.parties import actions
 from comptoir.parties.models import Address, Contact, CustomerCategory, Party, Territory
@@ -27,6 +26,10 @@ from comptoir.parties.selectors import (
 )
 
 router = Router(tags=["parties"])
+
+# Imported after `router` exists: comptoir.api.api mounts this router when it loads, so
+# whichever of the two modules is imported first, the other finds what it needs.
+from comptoir.api.api import idempotent  # noqa: E402
 
 # API field (an id) -> action field (an object), and the model to find the id in.
 _FOREIGN_KEYS: dict[str, tuple[str, type[Model]]] = {
@@ -141,7 +144,9 @@ class PartyOut(Schema):
     updated_at: datetime
 
     @staticmethod
-    def resolve_tags(obj: Party) -> list[str]:
+    def resolve_tags(obj: Party | dict[str, Any]) -> list[str]:
+        if isinstance(obj, dict):  # a replayed idempotent response, already serialised
+            return list(obj["tags"])
         return [tag.name for tag in obj.tags.all()]
 
 

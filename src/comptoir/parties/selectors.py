@@ -113,7 +113,9 @@ def likely_duplicates(
     key = name_key(name)
     if key and postcode:
         rows = list(
-            parties(postcode=postcode).values_list("pk", "name_key")[:MAX_NAMES_PER_POSTCODE]
+            parties(postcode=postcode)
+            .order_by()
+            .values_list("pk", "name_key")[:MAX_NAMES_PER_POSTCODE]
         )
         scores = {
             pk: score
