@@ -429,6 +429,15 @@ class Generator:
         # Zipf-like weights: Martin is far more common than Falcone.
         self.last_weights = [1 / (i + 5) for i in range(len(LAST_NAMES))]
         self.first_weights = [1 / (i + 8) for i in range(len(FIRST_NAMES))]
+        # An address belongs to one person and a domain to one organisation, as in real life.
+        self.used: set[str] = set()
+
+    def unique(self, stem: str, suffix: str) -> str:
+        candidate = stem + suffix
+        while candidate in self.used:
+            candidate = f"{stem}{self.rng.randrange(10, 1000)}{suffix}"
+        self.used.add(candidate)
+        return candidate
 
     # Entities ------------------------------------------------------------------------------
     def last_name(self) -> str:
@@ -463,19 +472,18 @@ class Generator:
             "postcode": postcode,
             "town": town,
             "phone": f"0{rng.choice('12345')}{rng.randrange(10**8):08d}",
-            "domain": _slug(name)[:20] + rng.choice([".fr", ".fr", ".com"]),
+            "domain": self.unique(_slug(name)[:20], rng.choice([".fr", ".fr", ".com"])),
         }
 
     def contact(self, org: dict[str, str] | None, family: str = "") -> dict[str, str]:
         rng = self.rng
         first = self.first_name()
         last = family or self.last_name()
-        personal = f"{_slug(first)}.{_slug(last)}{rng.randrange(100) if rng.random() < 0.5 else ''}@{rng.choice(MAIL_DOMAINS)}"
-        if org is not None and rng.random() < 0.8:
+        if org is not None and org["domain"] and rng.random() < 0.8:
             local = rng.choice([f"{_slug(first)}.{_slug(last)}", f"{_slug(first)[0]}{_slug(last)}"])
-            mail = f"{local}@{org['domain']}"
+            mail = self.unique(local, f"@{org['domain']}")
         else:
-            mail = personal
+            mail = self.unique(f"{_slug(first)}.{_slug(last)}", f"@{rng.choice(MAIL_DOMAINS)}")
         return {
             "first": first,
             "last": last,
