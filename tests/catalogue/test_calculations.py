@@ -368,13 +368,14 @@ def test_description_of_a_fixed_family_price() -> None:
 
 def test_list_price_breaks_give_the_price_from_each_quantity() -> None:
     rules = [
+        rule(price_list_id=3, value=Decimal("2"), min_quantity=Decimal("0.5")),  # folded into 1
         rule(price_list_id=3, value=Decimal("5"), min_quantity=Decimal(10)),
         rule(price_list_id=3, value=Decimal("10"), min_quantity=Decimal(50)),
         rule(price_list_id=3, product_id=2, method=FIXED, value=Decimal(1)),  # another product
     ]
     breaks = list_price_breaks(Decimal("4.90"), rules, product_id=PRODUCT, family_id=FAMILY)
     assert [(b.min_quantity, b.unit_price) for b in breaks] == [
-        (Decimal(0), Decimal("4.9000")),
+        (Decimal(1), Decimal("4.8020")),  # the 2 % from 0.5 applies to 1 unit
         (Decimal(10), Decimal("4.6550")),
         (Decimal(50), Decimal("4.4100")),
     ]
@@ -398,7 +399,8 @@ def test_list_price_breaks_agree_with_choose_price_inside_one_list(
         for c in candidates
     ]
     breaks = list_price_breaks(catalogue, one_list, product_id=PRODUCT, family_id=FAMILY)
-    assert breaks[0].min_quantity == 0
+    assert breaks[0].min_quantity == 1
+    assert all(b.min_quantity > 1 for b in breaks[1:])
     for price_break in breaks:
         expected = choose_price(catalogue, one_list, price_break.min_quantity, request=REQUEST)
         assert price_break.unit_price == expected.unit_price

@@ -132,6 +132,6 @@ def test_price_list_sheet_groups_by_family_in_two_queries(setup: dict[str, Any])
     assert lines == [("Papeterie", [setup["product"].reference]), (None, ["ZZZ-1"])]
     line = sections[0].lines[0]
     assert [(b.min_quantity, b.unit_price) for b in line.breaks] == [
-        (Decimal(0), Decimal("4.9000")),
+        (Decimal(1), Decimal("4.9000")),
         (Decimal(10), Decimal("4.6550")),
     ]

@@ -300,7 +300,7 @@ def test_price_list_exports_csv_xlsx(
     rows = list(csv.reader(io.StringIO(body(response)), delimiter=";"))
     assert rows[0][:3] == ["Family", "Reference", "Product"]
     ramette = [row for row in rows if row[1] == "PAP-0001"]
-    assert [(row[4], row[5]) for row in ramette] == [("0", "4,9000"), ("10", "4,3120")]
+    assert [(row[4], row[5]) for row in ramette] == [("1", "4,9000"), ("10", "4,3120")]
     evil = [row for row in rows if row[1] == "EVIL-1"]
     assert evil and all(row[2] == "'" + FORMULA for row in evil)
     assert all("2,7777" not in cell for row in rows for cell in row)  # no purchase cost

@@ -45,6 +45,7 @@ SCOPE_RANK = {GENERAL: 0, CATEGORY: 1, CUSTOMER: 2}
 UNIT_PRICE_QUANTUM = Decimal("0.0001")
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
+ONE = Decimal(1)
 
 
 @dataclass(frozen=True)
@@ -207,15 +208,16 @@ def list_price_breaks(
     product_id: int,
     family_id: int | None,
 ) -> list[PriceBreak]:
-    """Return the unit prices one list gives a product, from quantity 0 and at each break.
+    """Return the unit prices one list gives a product, for 1 unit and from each larger break.
 
     Used to print a price list: the list's validity and scope are not checked (the reader
     is told them in the heading); among the list's rules for the product the most specific
-    rule wins, then the largest quantity break, as in ``choose_price``. Consecutive breaks
-    with the same price are merged.
+    rule wins, then the largest quantity break, as in ``choose_price``. A printed list
+    starts at one unit, so breaks at or below 1 are folded into the first line; consecutive
+    breaks with the same price are merged.
     """
     own = [rule for rule in rules if rule_targets(rule, product_id, family_id)]
-    quantities = sorted({ZERO} | {rule.min_quantity for rule in own})
+    quantities = sorted({ONE} | {rule.min_quantity for rule in own if rule.min_quantity > ONE})
     breaks: list[PriceBreak] = []
     for quantity in quantities:
         applicable = [rule for rule in own if rule.min_quantity <= quantity]

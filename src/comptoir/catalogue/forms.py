@@ -126,6 +126,8 @@ class PriceCheckForm(StyledFormMixin, forms.Form):
     on_date = forms.DateField(label=_("Date"), widget=DateInput(), required=False)
 
     def __init__(self, *args: Any, customers: Any = None, **kwargs: Any) -> None:
+        # Its own ids: the price list page also shows the rule form, with a product field too.
+        kwargs.setdefault("auto_id", "check_%s")
         super().__init__(*args, **kwargs)
         if customers is not None:
             self.fields["party"].queryset = customers  # type: ignore[attr-defined]

@@ -94,7 +94,7 @@ def validity_text(price_list: PriceList) -> str:
         return _("Valid from %(start)s") % {"start": start}
     if end:
         return _("Valid until %(end)s") % {"end": end}
-    return _("No end date")
+    return _("Valid until further notice")
 
 
 def break_text(quantity: Decimal, price: Decimal) -> str:
