@@ -18,7 +18,9 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=2)
-        parser.add_argument("--dev", action="store_true", help="Use runserver (auto-reload, DEBUG).")
+        parser.add_argument(
+            "--dev", action="store_true", help="Use runserver (auto-reload, DEBUG)."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         address = f"{options['host']}:{options['port']}"
@@ -34,8 +36,17 @@ class Command(BaseCommand):
         os.execv(  # noqa: S606 - replaces this process with the server; arguments are ours
             gunicorn,
             [
-                gunicorn, "comptoir.wsgi:application", "--bind", address,
-                "--workers", str(options["workers"]), "--threads", "4",
-                "--access-logfile", "-", "--timeout", "120",
+                gunicorn,
+                "comptoir.wsgi:application",
+                "--bind",
+                address,
+                "--workers",
+                str(options["workers"]),
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+                "--timeout",
+                "120",
             ],
         )
