@@ -58,7 +58,9 @@ def _normalised(counts: FloatArray) -> FloatArray:
         out = np.full(counts.shape, 1.0 / max(len(counts) - 1, 1))
         out[0] = 0.0
         return out
-    return np.maximum(counts / total, _FLOOR)
+    shares: FloatArray = np.maximum(counts / total, _FLOOR)
+    shares[0] = 0.0
+    return shares
 
 
 def fit_fellegi_sunter(
@@ -90,25 +92,22 @@ def fit_fellegi_sunter(
     n_fields = patterns.shape[1]
     fixed_u = u
     m: list[FloatArray] = []
-    u_fit: list[FloatArray] = []
+    u_now: list[FloatArray] = []
     for f in range(n_fields):
-        levels = n_levels[f]
-        ramp = np.arange(levels, dtype=np.float64)
+        ramp = np.arange(n_levels[f], dtype=np.float64)
         m.append(_normalised(np.exp(2.0 * ramp)))
+        u_now.append(fixed_u[f] if fixed_u is not None else _normalised(np.exp(-1.5 * ramp)))
     m_profile = [start * pseudo_pairs for start in m]
-    for f in range(n_fields):
-        levels = n_levels[f]
-        ramp = np.arange(levels, dtype=np.float64)
-        u_fit.append(fixed_u[f] if fixed_u is not None else _normalised(np.exp(-1.5 * ramp)))
-    u = u_fit
     total = float(counts.sum())
     iterations = 0
+    if total <= 0:  # nothing to learn from: keep the starting profile
+        return FellegiSunterModel(m=tuple(m), u=tuple(u_now), prior=prior, iterations=0)
     for iterations in range(1, max_iterations + 1):  # noqa: B007 - reported in the model
         log_m = np.zeros(patterns.shape[0])
         log_u = np.zeros(patterns.shape[0])
         for f in range(n_fields):
             lm = np.log(np.maximum(m[f], _FLOOR))
-            lu = np.log(np.maximum(u[f], _FLOOR))
+            lu = np.log(np.maximum(u_now[f], _FLOOR))
             lm[0] = lu[0] = 0.0
             log_m += lm[patterns[:, f]]
             log_u += lu[patterns[:, f]]
@@ -117,8 +116,8 @@ def fit_fellegi_sunter(
         match_counts = counts * match
         other_counts = counts - match_counts
         new_prior = float(np.clip(match_counts.sum() / total, 1e-9, 1 - 1e-9))
-        new_m = []
-        new_u = []
+        new_m: list[FloatArray] = []
+        new_u: list[FloatArray] = []
         for f in range(n_fields):
             levels = n_levels[f]
             new_m.append(
@@ -131,26 +130,37 @@ def fit_fellegi_sunter(
                 fixed_u[f]
                 if fixed_u is not None
                 else _normalised(
-                    np.bincount(patterns[:, f], weights=other_counts, minlength=levels)
+                    np.bincount(patterns[:, f], weights=other_counts, minlength=levels).astype(
+                        np.float64
+                    )
                 )
             )
         change = abs(new_prior - prior) + max(
-            float(np.abs(a - b).max()) for a, b in zip(new_m + new_u, m + u, strict=True)
+            float(np.abs(a - b).max()) for a, b in zip(new_m + new_u, m + u_now, strict=True)
         )
-        m, u, prior = new_m, new_u, new_prior
+        m, u_now, prior = new_m, new_u, new_prior
         if change < tolerance:
             break
-    return FellegiSunterModel(m=tuple(m), u=tuple(u), prior=prior, iterations=iterations)
+    return FellegiSunterModel(m=tuple(m), u=tuple(u_now), prior=prior, iterations=iterations)
 
 
-def level_shares(levels: npt.NDArray[np.uint8], n_levels: int) -> FloatArray:
-    """Return the share of each level among non-missing values (the u of random pairs)."""
-    return _normalised(np.bincount(levels, minlength=n_levels).astype(np.float64))
+def level_shares(
+    levels: npt.NDArray[np.uint8], n_levels: int, pseudo_pairs: float = 0.0
+) -> FloatArray:
+    """Return the share of each level among non-missing values (the u of random pairs).
+
+    ``pseudo_pairs`` non-matching pairs that mostly disagree are added, so that a file of
+    three rows, where every pair is "random", does not conclude that agreeing is common.
+    """
+    counts: FloatArray = np.bincount(levels, minlength=n_levels).astype(np.float64)
+    profile = _normalised(np.exp(-1.5 * np.arange(n_levels, dtype=np.float64)))
+    return _normalised(counts + pseudo_pairs * profile)
 
 
 def match_probability(weight: FloatArray) -> FloatArray:
     """Turn match weights (log2 odds) into probabilities."""
-    return 1.0 / (1.0 + np.exp2(-np.clip(weight, -60.0, 60.0)))
+    probability: FloatArray = 1.0 / (1.0 + np.exp2(-np.clip(weight, -60.0, 60.0)))
+    return probability
 
 
 def _pairs_within(labels: IntArray) -> int:

@@ -229,7 +229,8 @@ def _rule_key(rule: BlockingRule, columns: dict[str, Column]) -> Ints:
         else:
             part_values = np.arange(len(col.values), dtype=np.int64)
             size = len(col.values)
-        part = np.where(col.codes >= 0, part_values[np.maximum(col.codes, 0)], -1)
+        # Code -1 (missing) picks the trailing -1.
+        part = np.append(part_values, -1)[col.codes]
         if key is None:
             key = part
         else:
@@ -422,15 +423,18 @@ def _random_pair_u(
     sample: int = 50_000,
 ) -> tuple[Floats, ...]:
     """Measure u, the level shares of two rows drawn at random (seeded: runs are reproducible)."""
-    rng = np.random.default_rng(20261126)
-    a = rng.integers(0, n, size=sample)
-    b = rng.integers(0, n, size=sample)
+    if n * (n - 1) // 2 <= sample:  # a small file: every pair
+        a, b = (x.astype(np.int64) for x in np.triu_indices(n, 1))
+    else:
+        rng = np.random.default_rng(20261126)
+        a = rng.integers(0, n, size=sample)
+        b = rng.integers(0, n, size=sample)
     keep = a != b
     if sources is not None:
         keep &= sources[a] != sources[b]
     a, b = a[keep], b[keep]
     return tuple(
-        level_shares(compare(comp, columns, a, b)[0], count)
+        level_shares(compare(comp, columns, a, b)[0], count, pseudo_pairs=100.0)
         for comp, count in zip(schema.comparisons, n_levels, strict=True)
     )
 
@@ -599,7 +603,7 @@ def deduplicate(
     model = FellegiSunterModel(
         m=fitted.m,
         u=fitted.u,
-        prior=float(np.clip(matches / all_pairs, 1e-12, 0.5)),
+        prior=float(np.clip(matches / max(all_pairs, 1.0), 1e-12, 0.5)),
         iterations=fitted.iterations,
     )
     pattern_weight = model.pattern_weights(patterns)

@@ -233,10 +233,11 @@ def _open_xlsx(path: Path) -> Spreadsheet:
 
 def _xlsx_rows(path: Path, *, skip_header: bool) -> Iterator[list[str]]:
     from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
         raise SpreadsheetError(
             _("%(path)s is not a readable XLSX file (%(reason)s).")
             % {"path": path.name, "reason": exc}
