@@ -222,6 +222,11 @@ def test_price_list_detail_and_price_check(
         )
     )
     assert "4,90 €" in fragment and "catalogue price" in fragment
+    # The product page lists the rules that may price it, "all products" rules included.
+    detail = body(
+        client.get(reverse("catalogue:product_detail", args=[price_list_setup["product"].pk]))
+    )
+    assert "Revendeurs" in detail and "all products" in detail and "−12 %" in detail
 
 
 def test_add_edit_remove_rule_from_the_page(
@@ -311,7 +316,6 @@ def test_price_list_exports_csv_xlsx(
     assert "'" + FORMULA in labels and FORMULA not in labels
 
 
-@pytest.mark.slow
 def test_price_list_pdf_holds_references_and_prices(
     client_for: Any, assistant: Any, price_list_setup: dict[str, Any]
 ) -> None:
@@ -379,3 +383,25 @@ def test_public_page_of_deactivated_list_is_gone(
     actions.update_price_list(price_list, by=assistant, active=False)
     url = reverse("catalogue:public_price_list", args=[publication.token])
     assert Client().get(url).status_code == 404
+
+
+def test_price_list_pdf_prints_the_company_logo(
+    settings: Any, tmp_path: Any, assistant: Any, price_list_setup: dict[str, Any]
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from comptoir.catalogue.printing import render_price_list_pdf
+
+    settings.MEDIA_ROOT = tmp_path
+    buffer = io.BytesIO()
+    Image.new("RGB", (60, 20), (200, 30, 30)).save(buffer, "PNG")
+    update_company(
+        by=assistant,
+        legal_name="Papeterie Dupont",
+        logo=SimpleUploadedFile("logo.png", buffer.getvalue(), content_type="image/png"),
+    )
+    reader = PdfReader(io.BytesIO(render_price_list_pdf(price_list_setup["price_list"])))
+    images = [image for page in reader.pages for image in page.images]
+    assert len(images) == 1
+    assert "PAP-0001" in reader.pages[0].extract_text()

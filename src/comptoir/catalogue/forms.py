@@ -9,7 +9,14 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from comptoir.catalogue.models import PriceList, PriceRule, Product, ProductFamily, VatRate
+from comptoir.catalogue.models import (
+    PriceList,
+    PriceRule,
+    Product,
+    ProductFamily,
+    VatCategory,
+    VatRate,
+)
 from comptoir.core.forms import StyledFormMixin
 from comptoir.parties.models import Party
 
@@ -44,6 +51,14 @@ class ProductForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
         self.fields["vat_rate"].queryset = VatRate.objects.filter(  # type: ignore[attr-defined]
             active=True
         ) | VatRate.objects.filter(pk=current)
+        if not self.instance.pk and not self.is_bound:
+            # Most products sell at the normal rate: propose the highest standard rate.
+            self.fields["vat_rate"].initial = (
+                VatRate.objects.filter(active=True, category=VatCategory.STANDARD)
+                .order_by("-rate")
+                .values_list("pk", flat=True)
+                .first()
+            )
         for name in ("sale_price", "purchase_cost"):
             self.fields[name].widget.attrs.update({"step": "0.0001", "min": "0"})
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from comptoir.catalogue.calculations import plain_number
 from comptoir.catalogue.models import PriceList
 from comptoir.catalogue.selectors import SheetSection, price_list_sheet
+from comptoir.core.identifiers import display_phone
 from comptoir.core.models import Company
 from comptoir.core.money import format_amount
 from comptoir.core.selectors import current_company
@@ -110,9 +111,11 @@ def sheet_data(price_list: PriceList, sections: list[SheetSection]) -> dict[str,
     return {
         "company": {
             "name": company.trade_name or company.legal_name,
-            "contact": " – ".join(
-                part for part in (company.phone, company.email, company.website) if part
-            ),
+            "contact": [
+                part
+                for part in (display_phone(company.phone), company.email, company.website)
+                if part
+            ],
             "footer": legal_footer(company),
         },
         "title": _("Price list «%(name)s»") % {"name": price_list.name},

@@ -139,7 +139,9 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     product = get_object_or_404(selectors.products_with_margin(), pk=pk)
     rules = (
         PriceRule.objects.filter(
-            Q(product=product) | (Q(family=product.family) if product.family_id else Q(pk=None))
+            Q(product=product)
+            | Q(product__isnull=True, family__isnull=True)
+            | (Q(family=product.family) if product.family_id else Q(pk__in=[]))
         )
         .select_related("price_list", "family")
         .order_by("price_list__name", "min_quantity")
