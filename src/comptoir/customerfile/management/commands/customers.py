@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from tqdm import tqdm
 
 from comptoir.core.exports import neutralise
+from comptoir.customerfile import cli as customer_cli
 from comptoir.customerfile.dedupe import DedupeResult, deduplicate_customers
 from comptoir.customerfile.spreadsheets import (
     IDENTIFYING_FIELDS,
@@ -175,6 +176,11 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "Find the rows of a customer file that are one entity (one person at one organisation).",
         add_dedupe_arguments,
         run_dedupe,
+    ),
+    "import": (
+        "Import a customer file (CSV, XLSX, ODS): every row, or none and a report saying why.",
+        customer_cli.add_import_arguments,
+        customer_cli.run_import,
     ),
 }
 

@@ -1,0 +1,149 @@
+"""The `import` and `retention` subcommands of `comptoir customers`.
+
+    comptoir customers import FILE [--mapping NAME] [--dry-run] [--role customer] [--tag T]
+    comptoir customers retention [--dry-run]
+
+Progress goes to stderr; a failure exits non-zero with one line saying why and, for an import,
+the path of the error report.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from tqdm import tqdm
+
+from comptoir.customerfile import importing
+from comptoir.customerfile.actions import ImportFailed, commit_import
+from comptoir.customerfile.models import ImportMapping
+from comptoir.customerfile.readers import ReadError, open_sheet
+
+
+def add_import_arguments(parser: CommandParser) -> None:
+    parser.add_argument("file", type=Path, help=_("CSV (; , or tab), XLSX or ODS file."))
+    parser.add_argument("--mapping", help=_("Name of a saved column mapping."))
+    parser.add_argument(
+        "--dry-run", action="store_true", help=_("Check and report; write nothing.")
+    )
+    parser.add_argument(
+        "--role",
+        choices=("prospect", "customer"),
+        default="prospect",
+        help=_("What the new parties are (default: prospect)."),
+    )
+    parser.add_argument(
+        "--tag", action="append", default=[], help=_("Tag every new party (repeatable).")
+    )
+    parser.add_argument(
+        "--source",
+        help=_(
+            'Where the data come from, recorded on each contact (default: "Import FILE, DATE").'
+        ),
+    )
+    parser.add_argument("--no-progress", action="store_true", help=_("Hide the progress bar."))
+
+
+def run_import(command: BaseCommand, options: dict[str, Any]) -> None:
+    """Check a customer file, then import it whole, or nothing and say why."""
+    path: Path = options["file"]
+    quiet = bool(options["no_progress"])
+    try:
+        sheet = open_sheet(path)
+    except ReadError as exc:
+        raise CommandError(str(exc)) from exc
+    if options.get("mapping"):
+        saved = ImportMapping.objects.filter(name=options["mapping"]).first()
+        if saved is None:
+            raise CommandError(_("No saved mapping named %(name)s.") % {"name": options["mapping"]})
+        mapping = importing.mapping_from_saved(sheet.header, saved.columns)
+    else:
+        mapping = importing.suggest_mapping(sheet.header)
+    described = ", ".join(
+        f"{title} → {importing.FIELDS[target]}"
+        for title, target in zip(sheet.header, mapping, strict=False)
+        if target
+    )
+    format_label = sheet.kind.upper()
+    if sheet.kind == "csv":
+        format_label += f", {sheet.encoding_label}, " + _("delimiter %(d)s") % {
+            "d": repr(sheet.delimiter)
+        }
+    command.stderr.write(f"{path.name} ({format_label}): {described or _('no column recognised')}")
+    workdir = importing.workdir_for(path.name)
+    with tqdm(
+        desc=_("Checking"), unit=" rows", file=sys.stderr, disable=quiet, mininterval=0.5
+    ) as bar:
+
+        def checked(rows: int, _fraction: float) -> None:
+            bar.update(rows - bar.n)
+
+        result = importing.check_file(
+            sheet, mapping, workdir, role=options["role"], progress=checked
+        )
+    summary = _(
+        "%(rows)d rows: %(parties)d parties and %(contacts)d contacts to create, "
+        "%(known)d rows already in the base, %(duplicates)d duplicate rows, "
+        "%(errors)d rows with errors, %(warnings)d warnings."
+    ) % {
+        "rows": result.total_rows,
+        "parties": result.parties,
+        "contacts": result.contacts,
+        "known": result.known_rows,
+        "duplicates": result.duplicate_rows,
+        "errors": result.error_rows,
+        "warnings": result.warning_count,
+    }
+    command.stderr.write(summary)
+    command.stderr.write(_("Report: %(path)s") % {"path": result.report})
+    if result.file_errors:
+        raise CommandError(
+            _("Nothing imported: %(reason)s Report: %(path)s")
+            % {"reason": " ".join(result.file_errors), "path": result.report}
+        )
+    if not result.ok:
+        raise CommandError(
+            _("Nothing imported: %(count)d rows have errors. Report: %(path)s")
+            % {"count": result.error_rows, "path": result.report}
+        )
+    if options["dry_run"]:
+        command.stdout.write(_("Dry run: nothing written."))
+        return
+    source = options.get("source") or _("Import %(file)s, %(date)s") % {
+        "file": path.name,
+        "date": timezone.localdate().isoformat(),
+    }
+    with tqdm(
+        total=result.total_rows,
+        desc=_("Importing"),
+        unit=" rows",
+        file=sys.stderr,
+        disable=quiet,
+        mininterval=0.5,
+    ) as bar:
+        try:
+            counts = commit_import(
+                workdir,
+                by=None,
+                source=source,
+                tags=options["tag"],
+                progress=lambda done: bar.update(done - bar.n),
+            )
+        except ImportFailed as exc:
+            raise CommandError(str(exc)) from exc
+    command.stdout.write(
+        _(
+            "Imported %(parties)d parties, %(contacts)d contacts, %(addresses)d addresses "
+            "(source: %(source)s)."
+        )
+        % {
+            "parties": counts.parties,
+            "contacts": counts.contacts,
+            "addresses": counts.addresses,
+            "source": source,
+        }
+    )
