@@ -406,3 +406,23 @@ def test_price_list_pdf_prints_the_company_logo(
     images = [image for page in reader.pages for image in page.images]
     assert len(images) == 1
     assert "PAP-0001" in reader.pages[0].extract_text()
+
+
+def test_switching_a_list_to_general_drops_its_category(
+    client_for: Any, assistant: Any, price_list_setup: dict[str, Any]
+) -> None:
+    price_list = price_list_setup["price_list"]
+    response = client_for(assistant).post(
+        reverse("catalogue:price_list_edit", args=[price_list.pk]),
+        {
+            "code": price_list.code,
+            "name": price_list.name,
+            "scope": "general",
+            "category": price_list_setup["category"].pk,
+            "priority": "10",
+            "active": "on",
+        },
+    )
+    assert response.status_code == 302
+    price_list.refresh_from_db()
+    assert (price_list.scope, price_list.category_id) == ("general", None)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from comptoir.catalogue.models import (
     PriceList,
+    PriceListScope,
     PriceRule,
     Product,
     ProductFamily,
@@ -100,6 +101,16 @@ class PriceListForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
         self.fields["party"].queryset = (  # type: ignore[attr-defined]
             Party.objects.filter(is_customer=True) | Party.objects.filter(pk=current)
         ).order_by("name")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        # The scope decides the target: a customer or category left selected in the other
+        # field (say, after switching a category list to general) is dropped, not refused.
+        if data.get("scope") != PriceListScope.CUSTOMER:
+            data["party"] = None
+        if data.get("scope") != PriceListScope.CATEGORY:
+            data["category"] = None
+        return data
 
 
 class PriceRuleForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
