@@ -261,6 +261,14 @@ class Party(models.Model):
             models.Index(fields=["is_prospect", "name"], name="party_prospect_name_idx"),
             models.Index(fields=["is_supplier", "name"], name="party_supplier_name_idx"),
             models.Index(fields=["postcode", "name_key"], name="party_postcode_key_idx"),
+            # Most prospects have no SIREN or email: partial indexes keep the duplicate lookups
+            # of every create on an index even when blanks make the plain index look useless.
+            models.Index(
+                fields=["siren"], condition=~models.Q(siren=""), name="party_siren_set_idx"
+            ),
+            models.Index(
+                fields=["email"], condition=~models.Q(email=""), name="party_email_set_idx"
+            ),
         ]
         constraints = [
             # Two parties may share a SIREN (two establishments) but never a SIRET.

@@ -96,7 +96,12 @@ def likely_duplicates(
         candidate.strength = max(candidate.strength, strength)
 
     def parties(**lookup: Any) -> QuerySet[Party]:
-        queryset = Party.objects.filter(**lookup)
+        # No ordering: sorting by name would make the database walk the name index instead
+        # of looking the value up in its own index.
+        queryset = Party.objects.filter(**lookup).order_by()
+        for name in lookup.keys() & {"siren", "siret", "email"}:
+            # Repeat the partial indexes' condition so that SQLite knows it may use them.
+            queryset = queryset.exclude(**{name: ""})
         if exclude_pk is not None:
             queryset = queryset.exclude(pk=exclude_pk)
         return queryset
@@ -113,9 +118,7 @@ def likely_duplicates(
     key = name_key(name)
     if key and postcode:
         rows = list(
-            parties(postcode=postcode)
-            .order_by()
-            .values_list("pk", "name_key")[:MAX_NAMES_PER_POSTCODE]
+            parties(postcode=postcode).values_list("pk", "name_key")[:MAX_NAMES_PER_POSTCODE]
         )
         scores = {
             pk: score
