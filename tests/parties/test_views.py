@@ -192,6 +192,19 @@ class TestPartyPage:
         assert "VIP" in html and "Calls on Mondays" in html
         assert "Contact added" in html and "Address added" in html and "Created" in html
 
+    def test_history_speaks_in_names_and_labels(
+        self, client_for: ClientFor, assistant: User, rep: User
+    ) -> None:
+        party = PartyFactory(by=assistant, sales_rep=rep)
+        ContactFactory(party=party, by=assistant, functions=["decision_maker"])
+        actions.update_party(party, by=assistant, payment_terms_days=30, payment_terms_base="net")
+        actions.update_party(party, by=assistant, payment_terms_base="end_of_month")
+        history = client_for(assistant).get(f"/parties/{party.pk}/").context["history"]
+        texts = {label: text for row in history for label, text in row["changes"]}
+        assert texts["sales rep"] == str(rep)
+        assert texts["functions"] == "Decision maker"
+        assert texts["payment terms base"] == "net days from invoice date → days end of month"
+
     def test_accountant_reads_but_cannot_edit(
         self, client_for: ClientFor, assistant: User, accountant: User
     ) -> None:

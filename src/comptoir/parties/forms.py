@@ -121,6 +121,7 @@ class PartyForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
         _allow_typed_lengths(self)
         self.fields["name"].required = False
         self.fields["name"].help_text = _("For a person, leave empty: LAST NAME First name.")
+        self.fields["phone"].help_text = _("As you like it, e.g. 01 23 45 67 89 or +44 20 …")
         self.fields["sales_rep"].queryset = User.objects.filter(  # type: ignore[attr-defined]
             is_active=True, role__in=[Role.SALES_REP, Role.SALES_MANAGER]
         )

@@ -8,11 +8,12 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -119,7 +120,13 @@ class PartyList(ListScreen):
             sort="category__name",
             value=lambda p: _str_or_blank(p.category),
         ),
-        Column("created_at", gettext_lazy("Created"), sort="created_at", kind="date"),
+        Column(
+            "created_at",
+            gettext_lazy("Created"),
+            sort="created_at",
+            kind="date",
+            value=lambda p: timezone.localdate(p.created_at),
+        ),
         Column("siret", gettext_lazy("SIRET"), export_only=True),
         Column("vat_number", gettext_lazy("VAT number"), export_only=True),
         Column("is_active", gettext_lazy("Active"), kind="bool", export_only=True),
@@ -268,36 +275,70 @@ _DIFF_ACTIONS = {
 }
 
 
-def _field_label(name: str) -> str:
+def _model_field(name: str) -> Any:
     for model in (Party, Contact, Address):
         try:
-            return str(model._meta.get_field(name).verbose_name)
-        except Exception:  # noqa: S112 - FieldDoesNotExist: try the next model
+            return model._meta.get_field(name)
+        except FieldDoesNotExist:
             continue
-    return name.replace("_", " ")
+    return None
 
 
-def _change_text(action: str, value: Any) -> str:
-    if action in _DIFF_ACTIONS and isinstance(value, list) and len(value) == 2:
-        return f"{_value_text(value[0])} → {_value_text(value[1])}"
-    return _value_text(value)
+def _field_label(name: str) -> str:
+    field = _model_field(name)
+    return str(field.verbose_name) if field is not None else name.replace("_", " ")
 
 
-def _value_text(value: Any) -> str:
-    if value in (None, ""):
-        return "—"
-    if value is True:
-        return _("Yes")
-    if value is False:
-        return _("No")
-    if isinstance(value, list):
-        return ", ".join(_value_text(v) for v in value)
-    return str(value)
+# Foreign keys are audited by id: show the name of what they point to.
+_AUDITED_FOREIGN_KEYS = {"sales_rep": User, "territory": Territory, "category": CustomerCategory}
+
+
+class _HistoryText:
+    """Turn audited values into words: labels for codes, names for ids, Yes/No for flags."""
+
+    def __init__(self, entries: list[Any]) -> None:
+        wanted: dict[str, set[int]] = {name: set() for name in _AUDITED_FOREIGN_KEYS}
+        for entry in entries:
+            for key, value in (entry.changes or {}).items():
+                if key in wanted:
+                    pair = value if isinstance(value, list) else [value]
+                    wanted[key].update(v for v in pair if isinstance(v, int))
+        self.names = {
+            key: {obj.pk: str(obj) for obj in model._default_manager.filter(pk__in=ids)}
+            for key, model in _AUDITED_FOREIGN_KEYS.items()
+            if (ids := wanted[key])
+        }
+
+    def change(self, action: str, key: str, value: Any) -> str:
+        if action in _DIFF_ACTIONS and isinstance(value, list) and len(value) == 2:
+            return f"{self.value(key, value[0])} → {self.value(key, value[1])}"
+        return self.value(key, value)
+
+    def value(self, key: str, value: Any) -> str:
+        if value in (None, "", []):
+            return "—"
+        if value is True:
+            return _("Yes")
+        if value is False:
+            return _("No")
+        if key == "functions" and isinstance(value, list):
+            labels = dict(ContactFunction.choices)
+            return ", ".join(str(labels.get(code, code)) for code in value)
+        if isinstance(value, list):
+            return ", ".join(self.value(key, v) for v in value)
+        if key in _AUDITED_FOREIGN_KEYS:
+            return self.names.get(key, {}).get(value, f"#{value}")
+        field = _model_field(key)
+        if field is not None and field.choices:
+            return str(dict(field.flatchoices).get(value, value))
+        return str(value)
 
 
 def _history(party: Party) -> list[dict[str, Any]]:
+    entries = list(history_for(party)[:100])
+    text = _HistoryText(entries)
     rows = []
-    for entry in history_for(party)[:100]:
+    for entry in entries:
         changes = entry.changes if isinstance(entry.changes, dict) else {}
         rows.append(
             {
@@ -305,7 +346,7 @@ def _history(party: Party) -> list[dict[str, Any]]:
                 "actor": entry.actor,
                 "action": ACTION_LABELS.get(entry.action, entry.action),
                 "changes": [
-                    (_field_label(key), _change_text(entry.action, value))
+                    (_field_label(key), text.change(entry.action, key, value))
                     for key, value in changes.items()
                     if key not in _HIDDEN_KEYS
                 ],
