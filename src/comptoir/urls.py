@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("comptoir.core.urls")),
     path("parties/", include("comptoir.parties.urls")),
     path("catalogue/", include("comptoir.catalogue.urls")),
+    path("invoices/", include("comptoir.invoicing.urls")),
     path("api/v1/", api.urls),
 ]

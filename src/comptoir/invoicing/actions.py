@@ -65,6 +65,7 @@ LINE_FIELDS = {
     "vat_exemption_reason",
     "vat_exemption_code",
     "position",
+    "product",
 }
 STANDARD = "S"
 
@@ -74,16 +75,21 @@ def _require_draft(invoice: Invoice) -> None:
         raise IssuedDocumentError()
 
 
-def _line_values(values: dict[str, Any]) -> dict[str, Any]:
-    """Fill a line's VAT snapshot from a catalogue VAT rate or product when given."""
+def _line_values(values: dict[str, Any], party: Party | None = None) -> dict[str, Any]:
+    """Fill a line from its catalogue product (price from the customer's price lists) and
+    its VAT snapshot from a catalogue VAT rate."""
     values = dict(values)
-    product = values.pop("product", None)
+    product = values.get("product")
     vat = values.pop("vat", None)
     if product is not None:
         values.setdefault("product_reference", product.reference)
         values.setdefault("label", product.label)
         values.setdefault("unit_code", product.unit)
-        values.setdefault("unit_price", product.sale_price)
+        if "unit_price" not in values:
+            from comptoir.catalogue.selectors import price_for
+
+            quantity = values.get("quantity") or Decimal(1)
+            values["unit_price"] = price_for(product, party, quantity).unit_price
         vat = vat or product.vat_rate
     if vat is not None:
         values.setdefault("vat_rate_code", vat.code)
@@ -140,7 +146,7 @@ def _user(by: Any) -> Any:
 
 
 def _add_line(invoice: Invoice, **values: Any) -> InvoiceLine:
-    fields = _line_values(values)
+    fields = _line_values(values, invoice.party)
     if "position" not in fields:
         last = invoice.lines.order_by("-position").values_list("position", flat=True).first()
         fields["position"] = (last or 0) + 1
@@ -166,7 +172,7 @@ def add_invoice_line(invoice: Invoice, *, by: Any, **values: Any) -> InvoiceLine
 def update_invoice_line(line: InvoiceLine, *, by: Any, **values: Any) -> InvoiceLine:
     """Change a draft's line."""
     _require_draft(line.invoice)
-    fields = _line_values(values)
+    fields = _line_values(values, line.invoice.party)
     diff = changed_fields(line, fields)
     for name, value in fields.items():
         setattr(line, name, value)
@@ -410,8 +416,10 @@ def issue_invoice(
     """
     from comptoir.documents.actions import archive_document
 
-    # Take every lock at the start, always in the same order (invoice row, number series,
-    # ledger), and wait for each: concurrent issuers queue, none fails.
+    # Locks are taken in one fixed order (the invoice row, its number series, the ledger)
+    # and waited for: concurrent issuers queue, none fails. Everything that does not need
+    # the number is prepared under the invoice's own lock first, so the series and ledger
+    # locks are held as briefly as possible.
     invoice = (
         Invoice.objects.select_for_update(of=("self",))
         .select_related("party", "corrects")
@@ -421,23 +429,12 @@ def issue_invoice(
     company = current_company()
     issue_date = issue_date or timezone.localdate()
     series = SERIES[InvoiceKind(invoice.kind)]
-    number = next_number(series, issue_date.year, company=company)
-    chain_index = next_sequence(LEDGER_SERIES, 0, company=company)
-
     lines = list(invoice.lines.select_related("deducted_invoice").order_by("position", "pk"))
     apply_totals(invoice, lines)
     _check_issuable(invoice, lines, company)
-    last_date = _last_issue_date(series, issue_date.year)
-    if last_date is not None and issue_date < last_date:
-        raise ValidationError(
-            _("The issue date cannot be before %(date)s, the date of the last %(series)s number.")
-            % {"date": last_date, "series": series}
-        )
     corrected_date = invoice.corrects.issue_date if invoice.corrects else None
     if invoice.is_credit_note and corrected_date and issue_date < corrected_date:
         raise ValidationError(_("A credit note cannot predate the invoice it corrects."))
-
-    invoice.number = number
     invoice.issue_date = issue_date
     invoice.supply_date = invoice.supply_date or issue_date
     invoice.seller = seller_snapshot(company)
@@ -449,6 +446,17 @@ def issue_invoice(
         invoice.payment_terms_days = days
         invoice.payment_terms_base = base
         invoice.due_date = compute_due_date(issue_date, days, base)
+    InvoiceLine.objects.bulk_update(lines, ["allowance_amount", "net_amount"])
+
+    number = next_number(series, issue_date.year, company=company)
+    chain_index = next_sequence(LEDGER_SERIES, 0, company=company)
+    last_date = _last_issue_date(series, issue_date.year)
+    if last_date is not None and issue_date < last_date:
+        raise ValidationError(
+            _("The issue date cannot be before %(date)s, the date of the last %(series)s number.")
+            % {"date": last_date, "series": series}
+        )
+    invoice.number = number
     invoice.status = InvoiceStatus.ISSUED
     invoice.issued_at = timezone.now()
     invoice.issued_by = _user(by)
@@ -461,8 +469,6 @@ def issue_invoice(
     invoice.hash = ledger.document_hash(invoice, lines)
 
     files = produce_files(invoice, lines) if produce_documents else None
-
-    InvoiceLine.objects.bulk_update(lines, ["allowance_amount", "net_amount"])
     invoice.save()
     if files is not None:
         archive_document(
@@ -535,6 +541,7 @@ def create_credit_note(
             InvoiceLine(
                 invoice=credit_note,
                 position=position,
+                product=line.product,
                 product_reference=line.product_reference,
                 label=line.label,
                 description=line.description,

@@ -291,6 +291,15 @@ class InvoiceLine(models.Model):
         Invoice, verbose_name=_("invoice"), on_delete=models.CASCADE, related_name="lines"
     )
     position = models.PositiveIntegerField(_("position"), default=0)
+    # PROTECT: a product that was invoiced is deactivated, never deleted.
+    product = models.ForeignKey(
+        "catalogue.Product",
+        verbose_name=_("product"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invoice_lines",
+    )
     product_reference = models.CharField(_("product reference"), max_length=40, blank=True)
     label = models.CharField(_("label"), max_length=200)
     description = models.TextField(_("description"), blank=True)

@@ -1,0 +1,215 @@
+"""Invoice screens: list, detail, draft creation, lines, issue, credit note, downloads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from comptoir.core.audit import history_for
+from comptoir.core.listing import Column, Filter, ListScreen
+from comptoir.core.views import FormScreen
+from comptoir.invoicing import actions, selectors
+from comptoir.invoicing.exports import export_document
+from comptoir.invoicing.forms import InvoiceForm, InvoiceLineForm
+from comptoir.invoicing.models import Invoice, InvoiceKind
+from comptoir.invoicing.states import InvoiceStatus
+
+
+class InvoiceList(ListScreen):
+    title = gettext_lazy("Invoices")
+    permission = "invoicing.view_invoice"
+    columns = (
+        Column("number", gettext_lazy("Number"), sort="number", link=True, value=str),
+        Column("get_kind_display", gettext_lazy("Kind"), sort="kind"),
+        Column("get_status_display", gettext_lazy("Status"), sort="status"),
+        Column(
+            "customer",
+            gettext_lazy("Customer"),
+            sort="party__name",
+            value=lambda i: i.buyer_name or i.party.name,
+        ),
+        Column("issue_date", gettext_lazy("Date"), sort="issue_date", kind="date"),
+        Column("due_date", gettext_lazy("Due"), sort="due_date", kind="date"),
+        Column(
+            "tax_basis_amount", gettext_lazy("Excl. VAT"), sort="tax_basis_amount", kind="decimal"
+        ),
+        Column("total_amount", gettext_lazy("Incl. VAT"), sort="total_amount", kind="decimal"),
+        Column("vat_amount", gettext_lazy("VAT"), kind="decimal", export_only=True),
+        Column("currency", gettext_lazy("Currency"), export_only=True),
+    )
+    search_fields = ("number", "buyer_name", "party__name")
+    filters = (
+        Filter(
+            "kind",
+            gettext_lazy("Kind"),
+            lambda request: InvoiceKind.choices,
+            lambda qs, v: qs.filter(kind=v),
+        ),
+        Filter(
+            "status",
+            gettext_lazy("Status"),
+            lambda request: InvoiceStatus.choices,
+            lambda qs, v: qs.filter(status=v),
+        ),
+    )
+    default_sort = "-issue_date"
+    export_name = "invoices"
+    create_label = gettext_lazy("New invoice")
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return selectors.invoices_visible_to(self.request.user)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.has_perm("invoicing.change_invoice"):
+            self.create_url = reverse("invoicing:create")
+        self.detail_url = lambda invoice: reverse("invoicing:detail", args=[invoice.pk])
+        return super().get(request, *args, **kwargs)
+
+
+def _visible_invoice(request: HttpRequest, pk: int) -> Invoice:
+    invoice = get_object_or_404(selectors.invoices_visible_to(request.user), pk=pk)
+    if not request.user.has_perm("invoicing.view_invoice", invoice):
+        raise PermissionDenied
+    return invoice
+
+
+def _changeable_invoice(request: HttpRequest, pk: int) -> Invoice:
+    invoice = _visible_invoice(request, pk)
+    if not request.user.has_perm("invoicing.change_invoice", invoice):
+        raise PermissionDenied
+    return invoice
+
+
+@login_required
+def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _visible_invoice(request, pk)
+    can_change = request.user.has_perm("invoicing.change_invoice", invoice)
+    return render(
+        request,
+        "invoicing/invoice_detail.html",
+        {
+            "title": str(invoice),
+            "invoice": invoice,
+            "lines": list(invoice.lines.order_by("position", "pk")),
+            "credit_notes": list(invoice.credit_notes.order_by("pk")),
+            "can_change": can_change,
+            "can_edit_draft": can_change and invoice.status == InvoiceStatus.DRAFT,
+            "can_credit": can_change
+            and invoice.is_issued
+            and invoice.kind != InvoiceKind.CREDIT_NOTE,
+            "line_form": InvoiceLineForm() if can_change and not invoice.is_issued else None,
+            "history": history_for(invoice)[:20],
+        },
+    )
+
+
+class InvoiceCreate(FormScreen):
+    form_class = InvoiceForm
+    title = gettext_lazy("New invoice")
+    permission = "invoicing.change_invoice"
+    submit_label = gettext_lazy("Create the draft")
+
+    def get_form(self, data: Any = None, files: Any = None) -> forms.BaseForm:
+        initial = {}
+        if self.request.GET.get("party"):
+            initial["party"] = self.request.GET["party"]
+        return InvoiceForm(data=data, initial=initial)
+
+    def save(self, form: forms.BaseForm) -> HttpResponse:
+        invoice = actions.create_invoice(by=self.request.user, **form.cleaned_data)
+        messages.success(self.request, _("Draft created: add its lines, then issue it."))
+        return redirect("invoicing:detail", pk=invoice.pk)
+
+
+class InvoiceLineAdd(FormScreen):
+    form_class = InvoiceLineForm
+    title = gettext_lazy("Add a line")
+    permission = "invoicing.change_invoice"
+
+    def get_object(self) -> Invoice:
+        return _changeable_invoice(self.request, self.kwargs["pk"])
+
+    def save(self, form: forms.BaseForm) -> HttpResponse:
+        assert isinstance(form, InvoiceLineForm)
+        invoice = self.get_object()
+        actions.add_invoice_line(invoice, by=self.request.user, **form.line_values())
+        return redirect("invoicing:detail", pk=invoice.pk)
+
+
+@require_POST
+@login_required
+def invoice_line_delete(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
+    invoice = _changeable_invoice(request, pk)
+    line = get_object_or_404(invoice.lines, pk=line_pk)
+    try:
+        actions.delete_invoice_line(line, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("invoicing:detail", pk=invoice.pk)
+
+
+@require_POST
+@login_required
+def invoice_issue(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _changeable_invoice(request, pk)
+    try:
+        invoice = actions.issue_invoice(invoice, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("%(number)s is issued.") % {"number": invoice.number})
+    return redirect("invoicing:detail", pk=invoice.pk)
+
+
+@require_POST
+@login_required
+def invoice_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _changeable_invoice(request, pk)
+    try:
+        actions.delete_draft_invoice(invoice, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("invoicing:detail", pk=invoice.pk)
+    messages.success(request, _("Draft deleted."))
+    return redirect("invoicing:list")
+
+
+@require_POST
+@login_required
+def invoice_credit(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _changeable_invoice(request, pk)
+    try:
+        credit_note = actions.create_credit_note(invoice, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("invoicing:detail", pk=invoice.pk)
+    messages.success(request, _("Draft credit note created: check it, then issue it."))
+    return redirect("invoicing:detail", pk=credit_note.pk)
+
+
+CONTENT_TYPES = {"facturx": "application/pdf", "cii": "application/xml", "ubl": "application/xml"}
+
+
+@login_required
+def invoice_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    invoice = _visible_invoice(request, pk)
+    if fmt not in CONTENT_TYPES or not invoice.is_issued:
+        raise Http404
+    try:
+        filename, content = export_document(invoice, fmt)
+    except LookupError as exc:
+        raise Http404 from exc
+    response = HttpResponse(content, content_type=CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
