@@ -102,7 +102,8 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
             user=request.user, key=key, path=request.path
         ).first()
         if previous is not None:
-            return previous.status_code, previous.body
+            # Replay the stored JSON as is: it is already the serialised response.
+            return api.create_response(request, previous.body, status=previous.status_code)
         with transaction.atomic():
             status, body = view(request, *args, **kwargs)
             payload = body.model_dump(mode="json") if hasattr(body, "model_dump") else body
@@ -121,7 +122,7 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
                 previous = IdempotencyRecord.objects.get(
                     user=request.user, key=key, path=request.path
                 )
-                return previous.status_code, previous.body
+                return api.create_response(request, previous.body, status=previous.status_code)
         return status, payload
 
     return wrapper
