@@ -123,7 +123,7 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
                     user=request.user, key=key, path=request.path
                 )
                 return api.create_response(request, previous.body, status=previous.status_code)
-        return status, payload
+        return api.create_response(request, payload, status=status)
 
     return wrapper
 
