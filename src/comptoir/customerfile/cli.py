@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
-from comptoir.customerfile import importing
-from comptoir.customerfile.actions import ImportFailed, commit_import
+from comptoir.customerfile import gdpr, importing
+from comptoir.customerfile.actions import ImportFailed, commit_import, run_retention
 from comptoir.customerfile.models import ImportMapping
 from comptoir.customerfile.readers import ReadError, open_sheet
 
@@ -146,4 +146,32 @@ def run_import(command: BaseCommand, options: dict[str, Any]) -> None:
             "addresses": counts.addresses,
             "source": source,
         }
+    )
+
+
+def add_retention_arguments(parser: CommandParser) -> None:
+    parser.add_argument(
+        "--dry-run", action="store_true", help=_("List what would be flagged or anonymised.")
+    )
+
+
+def run_retention_command(command: BaseCommand, options: dict[str, Any]) -> None:
+    """Flag prospects silent for 3 years, anonymise those flagged past the grace period (cron)."""
+    if options["dry_run"]:
+        plan = gdpr.retention_plan()
+        for party in plan.flagged:
+            command.stdout.write(_("would flag: %(pk)s %(name)s") % {"pk": party.pk, "name": party})
+        for party in plan.anonymised:
+            command.stdout.write(
+                _("would anonymise: %(pk)s %(name)s") % {"pk": party.pk, "name": party}
+            )
+        command.stdout.write(
+            _("Dry run: %(flag)d to flag, %(anon)d to anonymise; nothing written.")
+            % {"flag": len(plan.flagged), "anon": len(plan.anonymised)}
+        )
+        return
+    flagged, anonymised = run_retention(by=None)
+    command.stdout.write(
+        _("%(flag)d prospects flagged, %(anon)d anonymised.")
+        % {"flag": flagged, "anon": anonymised}
     )

@@ -182,6 +182,11 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         customer_cli.add_import_arguments,
         customer_cli.run_import,
     ),
+    "retention": (
+        "Flag prospects silent for 3 years, then anonymise them after the grace period (cron).",
+        customer_cli.add_retention_arguments,
+        customer_cli.run_retention_command,
+    ),
 }
 
 

@@ -1,0 +1,260 @@
+"""GDPR: unsubscribe tokens, the access-request export, the Article 30 register, retention.
+
+Writes go through :mod:`comptoir.customerfile.actions`; this module builds what is read or
+sent: signed links, the personal data of one person, the register as rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from comptoir.core.audit import history_for
+from comptoir.core.selectors import current_company
+from comptoir.customerfile import selectors
+from comptoir.customerfile.models import (
+    Channel,
+    ConsentEvent,
+    ContactPrivacy,
+    PartyPrivacy,
+    ProcessingActivity,
+)
+from comptoir.parties.models import Contact, Party, PartyKind
+
+UNSUBSCRIBE_SALT = "comptoir.customerfile.unsubscribe"
+
+
+# -- unsubscribe links ------------------------------------------------------------------------
+
+
+def unsubscribe_token(contact: Contact, channel: str = Channel.EMAIL) -> str:
+    """Return a signed token naming the contact and channel; it never expires (old mails)."""
+    return signing.dumps({"c": contact.pk, "ch": channel}, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def unsubscribe_url(contact: Contact, channel: str = Channel.EMAIL) -> str:
+    """Return the absolute link to put in every prospecting email."""
+    path = reverse("customerfile:unsubscribe", args=[unsubscribe_token(contact, channel)])
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def read_unsubscribe_token(token: str) -> tuple[Contact, str] | None:
+    """Return (contact, channel) for a valid token, None for a forged or stale one."""
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return None
+    channel = data.get("ch")
+    if channel not in Channel.values:
+        return None
+    contact = Contact.objects.select_related("party").filter(pk=data.get("c")).first()
+    return (contact, channel) if contact is not None else None
+
+
+# -- access request -------------------------------------------------------------------------
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def personal_data(contact: Contact) -> dict[str, Any]:
+    """Return everything Comptoir holds about one person (GDPR Article 15)."""
+    party = contact.party
+    privacy = ContactPrivacy.objects.filter(contact=contact).first()
+    data: dict[str, Any] = {
+        "generated_at": timezone.now().isoformat(),
+        "controller": _controller(),
+        "person": {
+            "civility": contact.civility,
+            "first_name": contact.first_name,
+            "last_name": contact.last_name,
+            "job_title": contact.job_title,
+            "functions": contact.function_labels(),
+            "email": contact.email,
+            "phone": contact.phone,
+            "mobile": contact.mobile,
+            "notes": contact.notes,
+            "created_at": contact.created_at.isoformat(),
+        },
+        "organisation": {
+            "name": party.name,
+            "kind": party.kind,
+            "customer": party.is_customer,
+            "prospect": party.is_prospect,
+        },
+        "source": {
+            "description": privacy.source if privacy else "",
+            "collected_at": _iso(privacy.collected_at) if privacy else None,
+            "email_bounced_at": _iso(privacy.email_bounced_at) if privacy else None,
+        },
+        "consents": [
+            {
+                "channel": line["channel"],
+                "status": line["status"] or "none",
+                "source": line["source"],
+                "recorded_at": _iso(line["recorded_at"]),
+                "may_contact": line["allowed"],
+                "rule": line["reason"],
+            }
+            for line in selectors.consent_summary(contact)
+        ],
+        "consent_history": [
+            {"channel": e.channel, "status": e.status, "source": e.source, "at": e.at.isoformat()}
+            for e in ConsentEvent.objects.filter(contact=contact).order_by("at", "pk")
+        ],
+        "activity": [
+            {"at": entry.at.isoformat(), "action": entry.action}
+            for entry in history_for(party)
+            if entry.changes.get("contact") in (None, contact.pk)
+        ],
+        "processing": [
+            {
+                "name": a.name,
+                "purpose": a.purpose,
+                "legal_basis": a.get_legal_basis_display(),
+                "retention": a.retention,
+            }
+            for a in ProcessingActivity.objects.all()
+        ],
+    }
+    if party.kind == PartyKind.PERSON:
+        data["organisation"].update(email=party.email, phone=party.phone, mobile=party.mobile)
+        data["addresses"] = [
+            {"kind": a.kind, "lines": a.lines(), "country": a.country}
+            for a in party.addresses.all()
+        ]
+        data["invoices"] = _invoices(party)
+    return data
+
+
+def _invoices(party: Party) -> list[dict[str, Any]]:
+    if not apps.is_installed("comptoir.invoicing"):
+        return []
+    invoice = apps.get_model("invoicing", "Invoice")
+    return [
+        {
+            "number": number,
+            "kind": kind,
+            "issue_date": _iso(issued) if issued is None else issued.isoformat(),
+            "total_amount": str(total),
+        }
+        for number, kind, issued, total in invoice.objects.filter(party=party, status="issued")
+        .order_by("issue_date", "number")
+        .values_list("number", "kind", "issue_date", "total_amount")
+    ]
+
+
+def _controller() -> dict[str, str]:
+    company = current_company()
+    return {
+        "name": company.legal_name or company.trade_name,
+        "email": company.email,
+        "siren": company.siren,
+    }
+
+
+def access_request_pdf(contact: Contact) -> bytes:
+    """Render the access-request export as a PDF/A with the documents engine (Typst)."""
+    from comptoir.documents.rendering import render_pdf
+
+    data = personal_data(contact)
+    data["labels"] = {
+        "title": _("Your personal data"),
+        "person": _("Identity and contact details"),
+        "organisation": _("Organisation"),
+        "source": _("Where the data came from"),
+        "consents": _("Your choices per channel"),
+        "history": _("History of your choices"),
+        "activity": _("What we did with your record"),
+        "processing": _("Why we process your data"),
+        "addresses": _("Addresses"),
+        "invoices": _("Invoices"),
+        "generated": _("Generated on"),
+        "yes": _("allowed"),
+        "no": _("not allowed"),
+    }
+    return render_pdf("gdpr_access.typ", data)
+
+
+# -- register ----------------------------------------------------------------------------
+
+
+REGISTER_COLUMNS = (
+    ("name", "Processing"),
+    ("purpose", "Purpose"),
+    ("legal_basis", "Legal basis"),
+    ("data_subjects", "Categories of data subjects"),
+    ("data_categories", "Categories of personal data"),
+    ("recipients", "Recipients"),
+    ("transfers", "Transfers outside the EU"),
+    ("retention", "Retention period"),
+    ("security_measures", "Security measures"),
+    ("updated_at", "Updated"),
+)
+
+
+def register_header() -> list[str]:
+    return [_(label) for _key, label in REGISTER_COLUMNS]
+
+
+def register_rows() -> list[list[Any]]:
+    """Return the processing register as rows, in REGISTER_COLUMNS order."""
+    rows = []
+    for activity in ProcessingActivity.objects.all():
+        row: list[Any] = []
+        for key, _label in REGISTER_COLUMNS:
+            if key == "legal_basis":
+                row.append(activity.get_legal_basis_display())
+            elif key == "updated_at":
+                row.append(timezone.localtime(activity.updated_at).date())
+            else:
+                row.append(getattr(activity, key))
+        rows.append(row)
+    return rows
+
+
+def register_pdf() -> bytes:
+    from comptoir.documents.rendering import render_pdf
+
+    data = {
+        "title": _("Record of processing activities (GDPR Article 30)"),
+        "controller": _controller(),
+        "generated_at": timezone.localdate().isoformat(),
+        "header": register_header(),
+        "rows": [[str(cell) for cell in row] for row in register_rows()],
+        "labels": {"controller": _("Controller"), "generated": _("Generated on")},
+    }
+    return render_pdf("gdpr_register.typ", data)
+
+
+# -- retention -----------------------------------------------------------------------------
+
+
+@dataclass
+class RetentionRun:
+    flagged: list[Party] = field(default_factory=list)
+    anonymised: list[Party] = field(default_factory=list)
+
+
+def retention_plan(*, now: datetime | None = None) -> RetentionRun:
+    """Return which prospects the retention job would flag and which it would anonymise."""
+    moment = now or timezone.now()
+    due = selectors.prospects_past_retention(now=moment)
+    flagged_ids = set(
+        PartyPrivacy.objects.filter(party__in=due, retention_flagged_at__isnull=False).values_list(
+            "party_id", flat=True
+        )
+    )
+    return RetentionRun(
+        flagged=[p for p in due.order_by("pk") if p.pk not in flagged_ids],
+        anonymised=list(selectors.prospects_to_anonymise(now=moment).order_by("pk")),
+    )
