@@ -265,3 +265,17 @@ class TestContactsAndAddresses:
         client = api_client_for(assistant)
         assert client.get(f"{API}/contacts/{contact.pk}").json()["party_id"] == contact.party_id
         assert client.get(f"{API}/addresses/{address.pk}").json()["party_id"] == contact.party_id
+
+
+def test_openapi_documents_every_parties_endpoint(client: Client) -> None:
+    paths = client.get(API + "/openapi.json").json()["paths"]
+    for path in (
+        "/parties",
+        "/parties/{party_id}",
+        "/parties/{party_id}/contacts",
+        "/parties/{party_id}/addresses",
+        "/contacts/{contact_id}",
+        "/addresses/{address_id}",
+    ):
+        assert API + path in paths
+    assert set(paths[API + "/parties/{party_id}"]) == {"get", "patch", "delete"}

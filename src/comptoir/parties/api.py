@@ -144,9 +144,7 @@ class PartyOut(Schema):
     updated_at: datetime
 
     @staticmethod
-    def resolve_tags(obj: Party | dict[str, Any]) -> list[str]:
-        if isinstance(obj, dict):  # a replayed idempotent response, already serialised
-            return list(obj["tags"])
+    def resolve_tags(obj: Party) -> list[str]:
         return [tag.name for tag in obj.tags.all()]
 
 
