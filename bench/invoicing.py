@@ -1,0 +1,294 @@
+"""Benchmark: issue complete invoices (number + totals + Typst PDF/A-3 + CII validated against
+XSD, EN 16931 and BR-FR + Factur-X embedding + archive + hash chain) and compare with the
+same invoices rendered by WeasyPrint from an equivalent HTML template.
+
+    .venv/bin/python bench/invoicing.py [--count 1000] [--lines 20] [--weasyprint-sample 50]
+                                        [--cores 0]
+
+Each engine runs in its own child process on a fresh SQLite database in a temporary
+directory, so peak RSS is per engine. ``--cores 0`` pins everything to core 0 (the issuing
+process and the Saxon worker it starts); ``--cores 0,1`` lets the Saxon worker run on the
+second core while the issuing process renders. WeasyPrint is in the ``bench`` extra:
+``uv pip install -r requirements-bench.lock``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+
+HTML_TEMPLATE = """<!doctype html><html lang="fr"><head><meta charset="utf-8"><style>
+@page {{ size: A4; margin: 14mm 16mm 22mm; @bottom-center {{ content: "{legal}"; font-size: 7pt; }} }}
+body {{ font-family: "Liberation Sans", sans-serif; font-size: 9pt; }}
+.head {{ display: flex; justify-content: space-between; }}
+h1 {{ font-size: 16pt; margin: 0; text-align: right; }}
+.buyer {{ border: 0.5pt solid #999; padding: 8pt; width: 45%; margin-left: auto; }}
+table {{ width: 100%; border-collapse: collapse; margin-top: 3mm; }}
+th {{ border-bottom: 0.7pt solid black; text-align: left; }}
+td {{ border-bottom: 0.3pt solid #ccc; padding: 3pt; }}
+td.n, th.n {{ text-align: right; }}
+.totals {{ width: 70mm; margin-left: auto; }}
+.small {{ font-size: 7.5pt; }}
+</style></head><body>
+<div class="head"><div><b style="font-size:13pt">{seller}</b><br>{seller_address}<br>SIRET : {siret}<br>N° TVA : {seller_vat}</div>
+<div><h1>{title}</h1>N° {number}<br>Date : {issue_date}<br>Échéance : {due_date}</div></div>
+<div class="buyer"><b>{buyer}</b><br>{buyer_address}<br>SIREN : {buyer_siren}<br>N° TVA : {buyer_vat}</div>
+<p>Catégorie d'opération : {operation}</p>
+<table><tr><th>Réf.</th><th>Désignation</th><th class="n">Qté</th><th>Unité</th><th class="n">P.U. HT</th>
+<th class="n">Remise</th><th class="n">TVA</th><th class="n">Montant HT</th></tr>{rows}</table>
+<table style="width:50%"><tr><th>Taux</th><th class="n">Remise</th><th class="n">Base HT</th><th class="n">TVA</th></tr>{vat_rows}</table>
+<table class="totals"><tr><td>Total HT</td><td class="n">{tax_basis}</td></tr><tr><td>Total TVA</td><td class="n">{vat}</td></tr>
+<tr><td><b>Total TTC</b></td><td class="n"><b>{total} €</b></td></tr><tr><td><b>Net à payer</b></td><td class="n"><b>{due} €</b></td></tr></table>
+<p class="small">{payment}<br>{discount}<br>{late}<br>{recovery}</p></body></html>"""
+
+
+def html_for(data: dict[str, Any]) -> str:
+    from html import escape
+
+    rows = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="{"n" if key in {"quantity", "unit_price", "discount", "vat_rate", "net_amount"} else ""}">{escape(str(line[key]))}</td>'
+            for key in (
+                "reference",
+                "label",
+                "quantity",
+                "unit",
+                "unit_price",
+                "discount",
+                "vat_rate",
+                "net_amount",
+            )
+        )
+        + "</tr>"
+        for line in data["lines"]
+    )
+    vat_rows = "".join(
+        f'<tr><td>{g["label"]}</td><td class="n">{g["allowance"]}</td><td class="n">{g["taxable"]}</td><td class="n">{g["vat"]}</td></tr>'
+        for g in data["vat_groups"]
+    )
+    return HTML_TEMPLATE.format(
+        legal=escape(data["seller"]["legal_line"]),
+        seller=escape(data["seller"]["name"]),
+        seller_address="<br>".join(map(escape, data["seller"]["address"])),
+        siret=data["seller"]["siret"],
+        seller_vat=data["seller"]["vat_number"],
+        title=data["title"],
+        number=data["number"],
+        issue_date=data["issue_date"],
+        due_date=data["due_date"],
+        buyer=escape(data["buyer"]["name"]),
+        buyer_address="<br>".join(map(escape, data["buyer"]["address"])),
+        buyer_siren=data["buyer"]["siren"],
+        buyer_vat=data["buyer"]["vat_number"],
+        operation=data["operation_category"],
+        rows=rows,
+        vat_rows=vat_rows,
+        tax_basis=data["totals"]["tax_basis"],
+        vat=data["totals"]["vat"],
+        total=data["totals"]["total"],
+        due=data["totals"]["due"],
+        payment=escape(data["payment"]),
+        discount=escape(data["mentions"]["discount"]),
+        late=escape(data["mentions"]["late_penalty"]),
+        recovery=escape(data["mentions"]["recovery"]),
+    )
+
+
+def _setup(workdir: str) -> None:
+    os.environ["COMPTOIR_DATA_DIR"] = workdir
+    os.environ["DATABASE_URL"] = f"sqlite:///{workdir}/bench.sqlite3"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "comptoir.settings"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def _drafts(count: int, lines: int) -> list[Any]:
+    from comptoir.core.selectors import current_company
+    from comptoir.invoicing.models import Invoice, InvoiceLine
+    from comptoir.parties.models import Address, Party
+
+    company = current_company()
+    for name, value in {
+        "legal_name": "Comptoir Démo SAS",
+        "legal_form": "SAS",
+        "share_capital_amount": Decimal("10000.00"),
+        "siren": "732829320",
+        "siret": "73282932000074",
+        "rcs_city": "Lyon",
+        "vat_number": "FR44732829320",
+        "address_line1": "12 rue de la République",
+        "postcode": "69002",
+        "city": "Lyon",
+        "iban": "FR7630006000011234567890189",
+    }.items():
+        setattr(company, name, value)
+    company.save()
+    party = Party.objects.create(
+        name="Boulangerie Martin SARL",
+        siren="552100554",
+        siret="55210055400013",
+        vat_number="FR40552100554",
+        is_customer=True,
+    )
+    Address.objects.create(
+        party=party, line1="3 avenue Parmentier", postcode="75011", city="Paris", is_default=True
+    )
+    invoices = Invoice.objects.bulk_create([Invoice(party=party) for _ in range(count)])
+    rates = [Decimal("20.00"), Decimal("20.00"), Decimal("10.00"), Decimal("5.50")]
+    InvoiceLine.objects.bulk_create(
+        [
+            InvoiceLine(
+                invoice=invoice,
+                position=n + 1,
+                product_reference=f"REF-{n:03d}",
+                label=f"Article {n} – fourniture de bureau, lot standard",
+                quantity=Decimal(1 + (n + i) % 9),
+                unit_price=Decimal("3.1415") * (n + 1),
+                discount_rate=Decimal(n % 3 * 5),
+                vat_rate=rates[n % 4],
+            )
+            for i, invoice in enumerate(invoices)
+            for n in range(lines)
+        ]
+    )
+    return invoices
+
+
+def _peak_rss_mb(pid: int | None = None) -> float:
+    if pid is None:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    try:
+        for row in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if row.startswith("VmHWM:"):
+                return int(row.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def run_typst(count: int, lines: int) -> dict[str, Any]:
+    from comptoir.documents.models import ArchivedDocument
+    from comptoir.invoicing import validation
+    from comptoir.invoicing.actions import issue_invoice
+    from comptoir.invoicing.ledger import verify_ledger
+
+    invoices = _drafts(count, lines)
+    issue_invoice(invoices[0], by=None)  # warm up: compiler, fonts, Saxon worker
+    started = time.perf_counter()
+    for invoice in invoices[1:]:
+        issue_invoice(invoice, by=None)
+    seconds = time.perf_counter() - started
+    worker = validation.worker._process
+    worker_rss = _peak_rss_mb(worker.pid) if worker is not None else 0.0
+    checked, broken = verify_ledger()
+    assert broken is None and checked == count
+    assert ArchivedDocument.objects.count() == count
+    return {
+        "engine": "Comptoir: issue + Typst + CII/XSD/EN16931/BR-FR + Factur-X + archive",
+        "invoices": count - 1,
+        "seconds": round(seconds, 2),
+        "per_second": round((count - 1) / seconds, 2),
+        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "worker_peak_rss_mb": round(worker_rss, 1),
+    }
+
+
+def run_weasyprint(count: int, lines: int) -> dict[str, Any]:
+    import weasyprint
+
+    from comptoir.invoicing.actions import issue_invoice
+    from comptoir.invoicing.printing import invoice_print_data
+
+    invoices = _drafts(count + 1, lines)
+    documents = []
+    for invoice in invoices:
+        issued = issue_invoice(invoice, by=None, produce_documents=False)
+        documents.append(invoice_print_data(issued, list(issued.lines.order_by("position"))))
+    weasyprint.HTML(string=html_for(documents[0])).write_pdf()  # warm up fonts
+    started = time.perf_counter()
+    for data in documents[1:]:
+        weasyprint.HTML(string=html_for(data)).write_pdf()
+    seconds = time.perf_counter() - started
+    return {
+        "engine": "WeasyPrint: the PDF alone, from equivalent HTML",
+        "invoices": count,
+        "seconds": round(seconds, 2),
+        "per_second": round(count / seconds, 2),
+        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "worker_peak_rss_mb": 0.0,
+    }
+
+
+def child(engine: str, count: int, lines: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="comptoir-bench-") as workdir:
+        _setup(workdir)
+        result = (run_typst if engine == "typst" else run_weasyprint)(count, lines)
+        from comptoir.invoicing import validation
+
+        validation.shutdown()
+    print(json.dumps(result))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=1000, help="invoices to issue")
+    parser.add_argument("--lines", type=int, default=20, help="lines per invoice")
+    parser.add_argument("--weasyprint-sample", type=int, default=50, help="0 to skip")
+    parser.add_argument("--cores", default="0", help="CPU cores to run on, e.g. 0 or 0,1")
+    parser.add_argument("--child", choices=["typst", "weasyprint"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.count, args.lines)
+        return
+
+    cores = {int(c) for c in args.cores.split(",")}
+    runs = [("typst", args.count)]
+    if args.weasyprint_sample:
+        runs.append(("weasyprint", args.weasyprint_sample))
+    results = []
+    for engine, count in runs:
+        command = [sys.executable, __file__, "--child", engine, "--count", str(count)]
+        command += ["--lines", str(args.lines)]
+        process = subprocess.run(
+            command,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=False,
+            preexec_fn=lambda: os.sched_setaffinity(0, cores),  # noqa: PLW1509 - before exec only
+        )
+        if process.returncode != 0:
+            sys.stderr.write(process.stderr[-4000:])
+            sys.exit(f"{engine} run failed")
+        results.append(json.loads(process.stdout.strip().splitlines()[-1]))
+
+    print(f"{args.lines}-line invoices, cores {sorted(cores)}, {time.strftime('%Y-%m-%d %H:%M')}")
+    print(f"{'engine':<72} {'docs':>6} {'s':>8} {'docs/s':>8} {'RSS MB':>8} {'+worker':>8}")
+    for r in results:
+        print(
+            f"{r['engine']:<72} {r['invoices']:>6} {r['seconds']:>8} {r['per_second']:>8} "
+            f"{r['peak_rss_mb']:>8} {r['worker_peak_rss_mb']:>8}"
+        )
+    if len(results) == 2:
+        ratio = results[0]["per_second"] / results[1]["per_second"]
+        print(f"Comptoir complete invoices vs WeasyPrint PDF alone: {ratio:.1f}×")
+
+
+if __name__ == "__main__":
+    main()
