@@ -7,7 +7,6 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -49,30 +48,6 @@ ADDRESS_FORM_FIELDS = {
     "address_city": "city",
     "address_country": "country",
 }
-
-
-# People type identifiers and phones with spaces and dots: accept longer text, the action
-# normalises it to the stored length.
-TYPED_LENGTHS = {
-    "siren": 20,
-    "siret": 30,
-    "vat_number": 30,
-    "naf_code": 10,
-    "phone": 32,
-    "mobile": 32,
-}
-
-
-def _allow_typed_lengths(form: forms.BaseForm) -> None:
-    for name, length in TYPED_LENGTHS.items():
-        field = form.fields.get(name)
-        if isinstance(field, forms.CharField):
-            field.max_length = length
-            field.validators = [
-                v for v in field.validators if not isinstance(v, MaxLengthValidator)
-            ]
-            field.validators.append(MaxLengthValidator(length))
-            field.widget.attrs["maxlength"] = str(length)
 
 
 def _https_urls(field: models.Field[Any, Any], **kwargs: Any) -> forms.Field | None:
@@ -118,7 +93,6 @@ class PartyForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
             kwargs["instance"] = copy.copy(party)
             kwargs.setdefault("initial", {})["tags"] = ", ".join(t.name for t in party.tags.all())
         super().__init__(*args, **kwargs)
-        _allow_typed_lengths(self)
         self.fields["name"].required = False
         self.fields["name"].help_text = _("For a person, leave empty: LAST NAME First name.")
         self.fields["phone"].help_text = _("As you like it, e.g. 01 23 45 67 89 or +44 20 …")
@@ -244,7 +218,6 @@ class ContactForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
         if contact is not None:
             kwargs["instance"] = copy.copy(contact)
         super().__init__(*args, **kwargs)
-        _allow_typed_lengths(self)
         if contact is None:
             del self.fields["is_active"]
 
