@@ -13,7 +13,6 @@ from comptoir.core import identifiers
 from comptoir.core.models import Company, User
 from comptoir.core.terms import payment_terms_message
 
-
 # Identifiers people type with spaces or dots ("552 100 554 00021", "06.12.34.56.78"): the form
 # accepts the longer input and the clean_* methods store the compact form that fits the column.
 LOOSE_INPUT_LENGTHS = {
@@ -32,7 +31,7 @@ class StyledFormMixin:
     """Give every widget its Bootstrap class; accept identifiers typed with separators."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, **kwargs)
         for name, field in self.fields.items():  # type: ignore[attr-defined]
             if name in LOOSE_INPUT_LENGTHS and isinstance(field, forms.CharField):
                 field.max_length = LOOSE_INPUT_LENGTHS[name]
@@ -116,7 +115,7 @@ class CompanyForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
         return identifiers.normalise_phone(value) if value else ""
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         siren, siret, vat = data.get("siren"), data.get("siret"), data.get("vat_number")
         if siren and siret and not siret.startswith(siren):
             self.add_error(
@@ -159,7 +158,7 @@ class UserForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
 class NewUserForm(StyledFormMixin, UserCreationForm):  # type: ignore[type-arg]
     class Meta(UserCreationForm.Meta):
         model = User
-        fields = ["username", "first_name", "last_name", "email", "role", "language"]
+        fields = ("username", "first_name", "last_name", "email", "role", "language")
 
 
 class ApiTokenForm(StyledFormMixin, forms.Form):

@@ -17,7 +17,8 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Model, Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.text import slugify
 from django.views import View
@@ -138,10 +139,13 @@ class ListScreen(LoginRequiredMixin, View):
         }
 
     def base_querystring(self) -> dict[str, str]:
-        params = {k: v for k, v in self.request.GET.items() if k not in {"page", "export"} and v}
-        return params
+        return {
+            key: str(value)
+            for key, value in self.request.GET.items()
+            if key not in {"page", "export"} and value
+        }
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if self.permission and not request.user.has_perm(self.permission):
             raise PermissionDenied
         export = request.GET.get("export")
@@ -189,7 +193,7 @@ class ListScreen(LoginRequiredMixin, View):
         context.update(self.extra_context())
         template = (
             "core/_list_table.html"
-            if getattr(request, "htmx", False) and not request.htmx.boosted
+            if getattr(request, "htmx", False) and not request.htmx.boosted  # type: ignore[attr-defined]
             else self.template_name
         )
         return render(request, template, context)
@@ -201,7 +205,7 @@ class ListScreen(LoginRequiredMixin, View):
         for obj in self.filtered_queryset().iterator(chunk_size=2000):
             yield [c.read(obj) for c in columns]
 
-    def export(self, fmt: str) -> HttpResponse:
+    def export(self, fmt: str) -> HttpResponseBase:
         columns = list(self.columns)
         header = [str(c.label) for c in columns]
         name = slugify(str(self.export_name)) or "export"

@@ -132,12 +132,14 @@ class Company(models.Model):
             "recovery_indemnity_text",
         ]
         missing = [
-            str(self._meta.get_field(name).verbose_name)
+            str(getattr(self._meta.get_field(name), "verbose_name", name))
             for name in required
             if not getattr(self, name)
         ]
         if self.share_capital_amount is None and self.legal_form.upper() in SHARE_CAPITAL_FORMS:
-            missing.append(str(self._meta.get_field("share_capital_amount").verbose_name))
+            missing.append(
+                str(getattr(self._meta.get_field("share_capital_amount"), "verbose_name", ""))
+            )
         return missing
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import rules
@@ -26,35 +27,24 @@ def role_of(user: Any) -> str | None:
     return str(user.role)
 
 
-@rules.predicate
-def is_administrator(user: Any) -> bool:
-    return role_of(user) == Role.ADMINISTRATOR
+def _has_role(role: str) -> Callable[[Any], bool]:
+    def check(user: Any) -> bool:
+        return role_of(user) == role
+
+    check.__name__ = f"is_{role}"
+    return check
 
 
-@rules.predicate
-def is_sales_manager(user: Any) -> bool:
-    return role_of(user) == Role.SALES_MANAGER
-
-
-@rules.predicate
-def is_sales_assistant(user: Any) -> bool:
-    return role_of(user) == Role.SALES_ASSISTANT
-
-
-@rules.predicate
-def is_sales_rep(user: Any) -> bool:
-    return role_of(user) == Role.SALES_REP
-
-
-@rules.predicate
-def is_accountant(user: Any) -> bool:
-    return role_of(user) == Role.ACCOUNTANT
-
-
-@rules.predicate
-def is_any_role(user: Any) -> bool:
+def _has_any_role(user: Any) -> bool:
     return role_of(user) is not None
 
+
+is_administrator = rules.predicate(_has_role(Role.ADMINISTRATOR))
+is_sales_manager = rules.predicate(_has_role(Role.SALES_MANAGER))
+is_sales_assistant = rules.predicate(_has_role(Role.SALES_ASSISTANT))
+is_sales_rep = rules.predicate(_has_role(Role.SALES_REP))
+is_accountant = rules.predicate(_has_role(Role.ACCOUNTANT))
+is_any_role = rules.predicate(_has_any_role)
 
 # Who may change the whole customer base, the catalogue and the price lists.
 is_back_office = is_administrator | is_sales_manager | is_sales_assistant

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -11,6 +11,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -160,7 +161,9 @@ class ProfileEdit(FormScreen):
         return ProfileForm(data=data, instance=self.request.user)
 
     def save(self, form: forms.BaseForm) -> HttpResponse:
-        actions.update_user(self.request.user, by=self.request.user, **form.cleaned_data)
+        actions.update_user(
+            cast(User, self.request.user), by=self.request.user, **form.cleaned_data
+        )
         messages.success(self.request, _("Profile saved."))
         return redirect("core:profile")
 
@@ -192,7 +195,7 @@ class UserList(ListScreen):
     def get_queryset(self) -> QuerySet[User]:
         return User.objects.all()
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.create_url = reverse("core:user_create")
         self.detail_url = lambda user: reverse("core:user_edit", args=[user.pk])
         return super().get(request, *args, **kwargs)
@@ -240,14 +243,16 @@ class ApiTokens(LoginRequiredMixin, View):
             {
                 "title": _("API tokens"),
                 "form": form,
-                "tokens": self.request.user.api_tokens.filter(revoked_at__isnull=True),
+                "tokens": cast(User, self.request.user).api_tokens.filter(revoked_at__isnull=True),
                 "raw_token": raw_token,
             },
         )
 
     def post(self, request: HttpRequest) -> HttpResponse:
         if "revoke" in request.POST:
-            token = get_object_or_404(request.user.api_tokens, pk=request.POST["revoke"])
+            token = get_object_or_404(
+                cast(User, request.user).api_tokens, pk=request.POST["revoke"]
+            )
             actions.revoke_api_token(token, by=request.user)
             messages.success(request, _("Token revoked."))
             return HttpResponseRedirect(reverse("core:api_tokens"))
@@ -255,6 +260,6 @@ class ApiTokens(LoginRequiredMixin, View):
         if not form.is_valid():
             return self.page(form)
         _token, raw = actions.create_api_token(
-            request.user, name=form.cleaned_data["name"], by=request.user
+            cast(User, request.user), name=form.cleaned_data["name"], by=request.user
         )
         return self.page(ApiTokenForm(), raw_token=raw)
