@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("comptoir.core.urls")),
     path("parties/", include("comptoir.parties.urls")),
     path("catalogue/", include("comptoir.catalogue.urls")),
+    path("customer-file/", include("comptoir.customerfile.urls")),
     path("invoices/", include("comptoir.invoicing.urls")),
     path("api/v1/", api.urls),
 ]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from comptoir.core.models import AuditEntry
 from comptoir.customerfile import importing
@@ -21,6 +22,15 @@ from comptoir.parties.models import Address, Contact, Party, Territory
 from tests.factories import valid_siren
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english(settings: Any) -> Iterator[None]:
+    # Wording assertions read English, whatever the French catalogue holds.
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 SALON = DATA / "import-salon-2026.csv"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -31,6 +33,15 @@ from comptoir.parties import actions as party_actions
 from comptoir.parties.models import Party, Territory
 
 TODAY = date(2026, 11, 26)
+
+
+@pytest.fixture(autouse=True)
+def _english(settings: Any) -> Iterator[None]:
+    # Wording assertions read English, whatever the French catalogue holds.
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
 
 purchases = st.builds(
     Purchases,

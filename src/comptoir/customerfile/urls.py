@@ -1,0 +1,21 @@
+from django.urls import path
+
+from comptoir.customerfile import views
+
+app_name = "customerfile"
+
+urlpatterns = [
+    path("import/", views.import_start, name="import"),
+    path("import/<int:pk>/mapping/", views.import_mapping, name="import_mapping"),
+    path("import/<int:pk>/", views.import_preview, name="import_preview"),
+    path("import/<int:pk>/progress/", views.import_progress, name="import_progress"),
+    path("import/<int:pk>/commit/", views.import_commit, name="import_commit"),
+    path("import/<int:pk>/report.csv", views.import_report, name="import_report"),
+    path("quality/", views.file_quality, name="quality"),
+    path("quality/assign/", views.assign_unassigned, name="assign_unassigned"),
+    path("gdpr/", views.gdpr_register, name="gdpr"),
+    path("contacts/<int:pk>/privacy/", views.contact_privacy, name="contact_privacy"),
+    path("contacts/<int:pk>/access.<str:fmt>", views.contact_access, name="contact_access"),
+    path("contacts/<int:pk>/erase/", views.contact_erase, name="contact_erase"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+]
