@@ -1,0 +1,144 @@
+"""The rendering engine and the archive."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from comptoir.documents import rendering
+from comptoir.documents.actions import archive_document, read_archived
+from comptoir.documents.models import ArchivedDocument
+
+
+@pytest.fixture(autouse=True)
+def _data_dir(settings: Any, tmp_path: Path) -> None:
+    settings.DATA_DIR = tmp_path
+    settings.ARCHIVE_ROOT = tmp_path / "archive"
+
+
+def test_shipped_template_renders_pdf_a() -> None:
+    pdf = rendering.render_pdf("invoice.typ", _minimal_invoice_data())
+    assert pdf.startswith(b"%PDF")
+    assert b"pdfaid:part" in pdf or b"pdfaid" in pdf  # PDF/A identification in the XMP
+
+
+def test_administrator_copy_overrides_the_shipped_template(tmp_path: Path) -> None:
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "invoice.typ").write_text(
+        '#let d = json(bytes(sys.inputs.data))\n#set text(font: "Liberation Sans")\nOVERRIDDEN #d.number\n'
+    )
+    assert rendering.template_path("invoice.typ") == tmp_path / "templates" / "invoice.typ"
+    pdf = rendering.render_pdf("invoice.typ", {"number": "X-1"})
+    assert pdf.startswith(b"%PDF")
+
+
+def test_broken_template_and_bad_names_raise(tmp_path: Path) -> None:
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "broken.typ").write_text("#let x = (\n")
+    with pytest.raises(rendering.RenderingError):
+        rendering.render_pdf("broken.typ", {})
+    with pytest.raises(rendering.RenderingError):
+        rendering.template_path("../settings.py")
+    with pytest.raises(rendering.RenderingError):
+        rendering.template_path("missing.typ")
+
+
+@pytest.mark.django_db
+def test_archive_stores_once_with_checksum(assistant: Any, tmp_path: Path) -> None:
+    content = b"%PDF-1.7 archived"
+    document = archive_document(
+        content,
+        reference="FA-2026-000001",
+        kind="invoice_pdf",
+        filename="FA-2026-000001.pdf",
+        mime_type="application/pdf",
+        business_object=assistant,
+        by=assistant,
+    )
+    assert document.checksum == hashlib.sha256(content).hexdigest()
+    assert document.business_object == assistant
+    stored = tmp_path / "archive" / document.path
+    assert stored.read_bytes() == content and "FA-2026" not in document.path
+    assert read_archived(document) == content
+    with pytest.raises(ValidationError):
+        archive_document(
+            b"other",
+            reference="FA-2026-000001",
+            kind="invoice_pdf",
+            filename="x.pdf",
+            mime_type="application/pdf",
+            business_object=None,
+            by=assistant,
+        )
+    assert ArchivedDocument.objects.count() == 1
+    document.filename = "renamed.pdf"
+    with pytest.raises(ValidationError):
+        document.save()
+    stored.chmod(0o644)
+    stored.write_bytes(b"tampered")
+    with pytest.raises(ValidationError, match="checksum"):
+        read_archived(document)
+
+
+def _minimal_invoice_data() -> dict[str, Any]:
+    return {
+        "title": "FACTURE",
+        "number": "FA-2026-000001",
+        "issue_date": "26/11/2026",
+        "supply_date": "",
+        "due_date": "26/12/2026",
+        "seller": {
+            "name": "S",
+            "address": ["1 rue A", "75001 Paris"],
+            "contact": "",
+            "siret": "1",
+            "vat_number": "FR1",
+            "legal_line": "S – SAS",
+        },
+        "buyer": {"name": "B", "address": ["2 rue B"], "siren": "552100554", "vat_number": ""},
+        "delivery": None,
+        "operation_category": "livraison de biens",
+        "vat_on_debits": False,
+        "corrects": None,
+        "references": "",
+        "lines": [
+            {
+                "reference": "",
+                "label": "Pain",
+                "description": "",
+                "quantity": "1",
+                "unit": "u",
+                "unit_price": "2,00",
+                "discount": "",
+                "vat_rate": "20 %",
+                "net_amount": "2,00",
+            }
+        ],
+        "vat_groups": [{"label": "S 20 %", "allowance": "0,00", "taxable": "2,00", "vat": "0,40"}],
+        "exemptions": [],
+        "totals": {
+            "lines_net": "2,00",
+            "allowance": "0,00",
+            "has_allowance": False,
+            "tax_basis": "2,00",
+            "vat": "0,40",
+            "total": "2,40",
+            "prepaid": "0,00",
+            "has_prepaid": False,
+            "due": "2,40",
+        },
+        "due_label": "Net à payer",
+        "currency_symbol": "€",
+        "payment": "",
+        "mentions": {
+            "discount": "Pas d'escompte.",
+            "late_penalty": "Pénalités.",
+            "recovery": "40 €.",
+        },
+        "notes": "",
+        "footer": "",
+    }
