@@ -16,6 +16,9 @@ urlpatterns = [
     path("parties/", include("comptoir.parties.urls")),
     path("catalogue/", include("comptoir.catalogue.urls")),
     path("customer-file/", include("comptoir.customerfile.urls")),
+    path("invoices/from-orders/", include("comptoir.invoicing.order_urls")),
     path("invoices/", include("comptoir.invoicing.urls")),
+    path("sales/", include("comptoir.sales.urls")),
+    path("stock/", include("comptoir.stock.urls")),
     path("api/v1/", api.urls),
 ]

@@ -163,6 +163,8 @@ def _add_line(invoice: Invoice, **values: Any) -> InvoiceLine:
 def add_invoice_line(invoice: Invoice, *, by: Any, **values: Any) -> InvoiceLine:
     """Add a line to a draft: free, or from a ``product`` and/or catalogue ``vat`` rate."""
     _require_draft(invoice)
+    if invoice.is_credit_note:
+        raise ValidationError(_("A credit note only credits lines of its invoice."))
     line = _add_line(invoice, **values)
     record_audit(by, "add_invoice_line", invoice, line=line.label)
     return line

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from comptoir.invoicing import selectors
+from comptoir.invoicing.batch import add_run_arguments, handle_run
 from comptoir.invoicing.exports import export_document
 
 FORMATS = ("facturx", "cii", "ubl")
@@ -20,6 +21,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
+        add_run_arguments(sub)
         export = sub.add_parser("export", help="Write issued documents to a folder.")
         export.add_argument("--format", choices=FORMATS, required=True)
         export.add_argument("--out", required=True, help="Folder to write into (created).")
@@ -30,6 +32,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "run":
+            return handle_run(self, options)
         out = Path(options["out"])
         out.mkdir(parents=True, exist_ok=True)
         documents = selectors.issued_documents(

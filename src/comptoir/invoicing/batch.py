@@ -1,0 +1,191 @@
+"""Batch invoicing: every delivered, uninvoiced order line, one invoice per customer.
+
+Each customer's invoice is created, issued and linked to its delivery lines in its own
+transaction. A run killed half-way leaves whole invoices behind and nothing else; the next
+run only finds what is still uninvoiced, so running again never invoices twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+from django_tasks import task
+
+from comptoir.invoicing import from_orders
+from comptoir.invoicing.order_links import InvoicingRun, InvoicingRunStatus, OrderInvoiceLink
+from comptoir.sales.states import OrderStatus
+from comptoir.stock.models import DeliveryLine
+from comptoir.stock.states import DeliveryStatus
+
+
+def uninvoiced_delivery_lines(until: date) -> QuerySet[DeliveryLine]:
+    """Lines of deliveries shipped up to ``until`` that no invoice covers yet."""
+    return (
+        DeliveryLine.objects.filter(
+            delivery__status=DeliveryStatus.SHIPPED, delivery__shipped_date__lte=until
+        )
+        .exclude(delivery__order__status=OrderStatus.CANCELLED)
+        .exclude(Exists(OrderInvoiceLink.objects.filter(delivery_line=OuterRef("pk"))))
+        .exclude(
+            # Invoiced as ordered (whole order) before it was delivered.
+            Exists(
+                OrderInvoiceLink.objects.filter(
+                    order_line=OuterRef("order_line"), delivery_line__isnull=True
+                )
+            )
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Batch:
+    """The delivery lines of one future invoice: one customer, discount and currency."""
+
+    party_id: int
+    party_name: str
+    delivery_line_ids: tuple[int, ...]
+
+
+def batches(until: date) -> list[Batch]:
+    """Group the uninvoiced delivery lines by customer (and discount, currency), by name."""
+    groups: dict[tuple[int, str, Decimal, str], list[int]] = defaultdict(list)
+    rows = uninvoiced_delivery_lines(until).values_list(
+        "pk",
+        "delivery__order__party_id",
+        "delivery__order__party__name",
+        "delivery__order__discount_rate",
+        "delivery__order__currency",
+    )
+    for pk, party_id, name, discount, currency in rows.order_by("pk"):
+        groups[(party_id, name, discount, currency)].append(pk)
+    return [
+        Batch(party_id=key[0], party_name=key[1], delivery_line_ids=tuple(ids))
+        for key, ids in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0], kv[0][2]))
+    ]
+
+
+@dataclass
+class RunResult:
+    batches: int = 0
+    invoices: list[str] = field(default_factory=list)
+    skipped: int = 0
+
+
+def run_batch_invoicing(
+    *,
+    until: date,
+    by: Any,
+    dry_run: bool = False,
+    issue_date: date | None = None,
+    on_batch: Callable[[Batch, str | None], None] | None = None,
+    produce_documents: bool = True,
+) -> RunResult:
+    """Invoice and issue every batch; call ``on_batch(batch, number)`` after each one."""
+    result = RunResult()
+    for batch in batches(until):
+        result.batches += 1
+        number = None
+        if not dry_run:
+            invoice = from_orders.invoice_delivery_lines(
+                batch.delivery_line_ids,
+                by=by,
+                issue=True,
+                issue_date=issue_date,
+                produce_documents=produce_documents,
+            )
+            if invoice is None:
+                result.skipped += 1
+            else:
+                number = invoice.number
+                result.invoices.append(invoice.number or "")
+        if on_batch is not None:
+            on_batch(batch, number)
+    return result
+
+
+@task()
+def run_invoicing(run_id: int) -> int:
+    """The background task behind the screen: run, and write progress on the run row."""
+    from comptoir.core.models import User
+
+    run = InvoicingRun.objects.get(pk=run_id)
+    by = User.objects.filter(pk=run.created_by_id).first()
+    InvoicingRun.objects.filter(pk=run_id).update(
+        status=InvoicingRunStatus.RUNNING, total=len(batches(run.until))
+    )
+    counts = {"done": 0, "invoices": 0}
+
+    def progress(batch: Batch, number: str | None) -> None:
+        counts["done"] += 1
+        counts["invoices"] += 1 if number else 0
+        InvoicingRun.objects.filter(pk=run_id).update(
+            done=counts["done"], invoice_count=counts["invoices"]
+        )
+
+    try:
+        run_batch_invoicing(until=run.until, by=by, on_batch=progress)
+    except Exception as exc:
+        InvoicingRun.objects.filter(pk=run_id).update(
+            status=InvoicingRunStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
+        raise
+    InvoicingRun.objects.filter(pk=run_id).update(
+        status=InvoicingRunStatus.DONE, finished_at=timezone.now()
+    )
+    return counts["invoices"]
+
+
+def start_invoicing_run(*, until: date, by: Any) -> InvoicingRun:
+    """Record a run and queue it for the worker once the transaction commits."""
+    from django.db import transaction
+
+    from comptoir.core.audit import record_audit
+
+    with transaction.atomic():
+        run = InvoicingRun.objects.create(
+            until=until, created_by=by if getattr(by, "pk", None) else None
+        )
+        record_audit(by, "start_invoicing_run", run, until=until)
+        transaction.on_commit(lambda: run_invoicing.enqueue(run.pk))
+    return run
+
+
+def add_run_arguments(sub: Any) -> None:
+    """Declare `comptoir invoices run [--until DATE] [--dry-run]`."""
+    run = sub.add_parser("run", help="Invoice every delivered, uninvoiced order line.")
+    run.add_argument(
+        "--until", type=date.fromisoformat, help="Deliveries shipped up to YYYY-MM-DD (today)."
+    )
+    run.add_argument("--dry-run", action="store_true", help="List the invoices, issue none.")
+
+
+def handle_run(command: Any, options: dict[str, Any]) -> None:
+    """Run the batch with a progress bar; safe to kill and run again."""
+    from tqdm import tqdm
+
+    until = options.get("until") or timezone.localdate()
+    dry_run = options.get("dry_run", False)
+    todo = batches(until)
+    with tqdm(
+        total=len(todo), unit="customer", disable=not command.stdout.isatty(), desc="Invoicing"
+    ) as bar:
+
+        def step(batch: Batch, number: str | None) -> None:
+            bar.update(1)
+            if dry_run:
+                command.stdout.write(
+                    f"would invoice {batch.party_name}: {len(batch.delivery_line_ids)} line(s)"
+                )
+
+        result = run_batch_invoicing(until=until, by=None, dry_run=dry_run, on_batch=step)
+    if dry_run:
+        command.stdout.write(f"{result.batches} invoice(s) would be issued")
+    else:
+        command.stdout.write(f"{len(result.invoices)} invoice(s) issued")

@@ -1,0 +1,352 @@
+"""Invoice orders: the whole order, per delivery, a down payment, and the final invoice.
+
+Every function locks the orders it invoices (in primary-key order) before it counts what is
+already invoiced, so two concurrent invoicings of the same order queue up and the second sees
+the first one's links. The link rows go in the same transaction as the invoice: if issuing
+fails, neither exists.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from comptoir.core.audit import record_audit
+from comptoir.core.money import round_amount
+from comptoir.invoicing import actions
+from comptoir.invoicing.models import (
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    OperationCategory,
+)
+from comptoir.invoicing.order_links import OrderInvoiceLink
+from comptoir.sales.models import Order, OrderLine
+from comptoir.sales.states import OrderStatus
+from comptoir.stock.models import DeliveryLine
+from comptoir.stock.states import DeliveryStatus
+
+ZERO = Decimal("0")
+HUNDRED = Decimal("100")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One invoice line to write: a quantity of an order line, maybe of one delivery line."""
+
+    order_line: OrderLine
+    quantity: Decimal
+    delivery_line: DeliveryLine | None = None
+
+
+def invoiced_quantities(order_line_ids: Sequence[int]) -> dict[int, Decimal]:
+    """Return the quantity of each order line on invoices (drafts included)."""
+    rows = (
+        OrderInvoiceLink.objects.filter(order_line_id__in=order_line_ids)
+        .values("order_line_id")
+        .annotate(total=Sum("quantity"))
+    )
+    return {row["order_line_id"]: row["total"] for row in rows}
+
+
+def _lock_orders(order_ids: set[int]) -> dict[int, Order]:
+    orders = Order.objects.select_for_update().filter(pk__in=order_ids).order_by("pk")
+    return {order.pk: order for order in orders.select_related("party")}
+
+
+def _operation_category(orders: Sequence[Order]) -> str:
+    categories = {order.operation_category for order in orders}
+    return categories.pop() if len(categories) == 1 else OperationCategory.MIXED
+
+
+def _line_description(item: Item) -> str:
+    order = item.order_line.order
+    parts = [f"Commande {order.number}"]
+    if order.customer_reference:
+        parts.append(f"votre réf. {order.customer_reference}")
+    if item.delivery_line is not None:
+        delivery = item.delivery_line.delivery
+        parts.append(f"BL {delivery.number} du {delivery.shipped_date:%d/%m/%Y}")
+    return " – ".join(parts)
+
+
+def _invoice_values(item: Item) -> dict[str, Any]:
+    line = item.order_line
+    values: dict[str, Any] = {
+        "label": line.label,
+        "description": _line_description(item),
+        "product_reference": line.product_reference,
+        "quantity": item.quantity,
+        "unit_code": line.unit_code,
+        "unit_price": line.unit_price,
+        "discount_rate": line.discount_rate,
+        "vat_rate_code": line.vat_rate_code,
+        "vat_rate": line.vat_rate,
+        "vat_category": line.vat_category,
+        "vat_exemption_reason": line.vat_exemption_reason,
+        "vat_exemption_code": line.vat_exemption_code,
+    }
+    if line.product_id is not None:
+        values["product"] = line.product
+    return values
+
+
+def _pending_down_payments(order_ids: Sequence[int]) -> list[Invoice]:
+    """Issued down-payment invoices of these orders that no final invoice deducts yet."""
+    deducted = InvoiceLine.objects.filter(
+        deducted_invoice__isnull=False, invoice__kind=InvoiceKind.INVOICE
+    ).values("deducted_invoice_id")
+    return list(
+        Invoice.objects.filter(
+            kind=InvoiceKind.DOWN_PAYMENT,
+            status=InvoiceStatus.ISSUED,
+            lines__order_links__order_id__in=order_ids,
+        )
+        .exclude(pk__in=deducted)
+        .distinct()
+        .order_by("issue_date", "pk")
+    )
+
+
+def _fully_invoiced(order: Order) -> bool:
+    lines = list(order.lines.all())
+    invoiced = invoiced_quantities([line.pk for line in lines])
+    return all(
+        invoiced.get(line.pk, ZERO) >= line.quantity - line.cancelled_quantity for line in lines
+    )
+
+
+def write_invoice(
+    items: Sequence[Item],
+    *,
+    by: Any,
+    issue: bool = False,
+    issue_date: date | None = None,
+    produce_documents: bool = True,
+) -> Invoice:
+    """Create (and optionally issue) one invoice for these items, with their link rows.
+
+    The orders must already be locked by the caller's transaction. When the invoice leaves
+    nothing more to invoice on an order, it is that order's final invoice and deducts the
+    order's down payments.
+    """
+    if not items:
+        raise ValidationError(_("Nothing is left to invoice."))
+    orders = {item.order_line.order_id: item.order_line.order for item in items}
+    parties = {order.party_id for order in orders.values()}
+    discounts = {order.discount_rate for order in orders.values()}
+    currencies = {order.currency for order in orders.values()}
+    if len(parties) != 1 or len(discounts) != 1 or len(currencies) != 1:
+        raise ValidationError(
+            _("One invoice covers one customer, one document discount and one currency.")
+        )
+    first = next(iter(orders.values()))
+    shipped = [
+        item.delivery_line.delivery.shipped_date for item in items if item.delivery_line is not None
+    ]
+    header: dict[str, Any] = {
+        "operation_category": _operation_category(list(orders.values())),
+        "currency": first.currency,
+        "discount_rate": first.discount_rate,
+        "supply_date": max((d for d in shipped if d is not None), default=None),
+    }
+    if len(orders) == 1 and first.customer_reference:
+        header["purchase_order_reference"] = first.customer_reference
+    if len(orders) == 1 and first.delivery_address_id:
+        header["delivery_address"] = first.delivery_address
+    invoice = actions.create_invoice(
+        party=first.party,
+        by=by,
+        lines=[_invoice_values(item) for item in items],
+        **{k: v for k, v in header.items() if v is not None},
+    )
+    invoice_lines = list(invoice.lines.order_by("position", "pk"))
+    OrderInvoiceLink.objects.bulk_create(
+        [
+            OrderInvoiceLink(
+                order_id=item.order_line.order_id,
+                order_line=item.order_line,
+                delivery_line=item.delivery_line,
+                invoice_line=line,
+                quantity=item.quantity,
+            )
+            for item, line in zip(items, invoice_lines, strict=True)
+        ]
+    )
+    final_orders = [pk for pk, order in orders.items() if _fully_invoiced(order)]
+    for down_payment in _pending_down_payments(final_orders):
+        actions.deduct_down_payment(invoice, down_payment=down_payment, by=by)
+    record_audit(by, "invoice_orders", invoice, orders=sorted(o.number for o in orders.values()))
+    if issue:
+        invoice = actions.issue_invoice(
+            invoice, by=by, issue_date=issue_date, produce_documents=produce_documents
+        )
+    return invoice
+
+
+def _check_items(items: Sequence[Item]) -> None:
+    """Refuse quantities beyond what is ordered (less cancelled) and not yet invoiced."""
+    invoiced = invoiced_quantities([item.order_line.pk for item in items])
+    wanted: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for item in items:
+        wanted[item.order_line.pk] += item.quantity
+    for item in items:
+        line = item.order_line
+        room = line.quantity - line.cancelled_quantity - invoiced.get(line.pk, ZERO)
+        if wanted[line.pk] > room:
+            raise ValidationError(
+                _("%(label)s: only %(qty)s left to invoice on order %(order)s.")
+                % {"label": line.label, "qty": room, "order": line.order.number},
+                code="already_invoiced",
+            )
+
+
+def delivery_items(delivery_lines: Sequence[DeliveryLine]) -> list[Item]:
+    """Return what shipped delivery lines still have to invoice (none twice)."""
+    lines = [
+        line
+        for line in delivery_lines
+        if line.delivery.status == DeliveryStatus.SHIPPED
+        and not OrderInvoiceLink.objects.filter(delivery_line=line).exists()
+    ]
+    invoiced = invoiced_quantities([line.order_line_id for line in lines])
+    items = []
+    used: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for line in lines:
+        order_line = line.order_line
+        room = (
+            order_line.quantity
+            - order_line.cancelled_quantity
+            - invoiced.get(order_line.pk, ZERO)
+            - used[order_line.pk]
+        )
+        quantity = min(line.quantity, room)
+        if quantity > 0:
+            used[order_line.pk] += quantity
+            items.append(Item(order_line=order_line, quantity=quantity, delivery_line=line))
+    return items
+
+
+@transaction.atomic
+def invoice_delivery_lines(
+    delivery_line_ids: Sequence[int],
+    *,
+    by: Any,
+    issue: bool = False,
+    issue_date: date | None = None,
+    produce_documents: bool = True,
+) -> Invoice | None:
+    """Invoice what these delivery lines have not invoiced yet; None when nothing is left."""
+    order_ids = set(
+        DeliveryLine.objects.filter(pk__in=delivery_line_ids).values_list(
+            "delivery__order_id", flat=True
+        )
+    )
+    _lock_orders(order_ids)
+    lines = list(
+        DeliveryLine.objects.filter(pk__in=delivery_line_ids)
+        .select_related("delivery", "order_line", "order_line__order", "order_line__product")
+        .order_by("delivery__shipped_date", "delivery_id", "order_line__position", "pk")
+    )
+    items = delivery_items(lines)
+    if not items:
+        return None
+    _check_items(items)
+    return write_invoice(
+        items, by=by, issue=issue, issue_date=issue_date, produce_documents=produce_documents
+    )
+
+
+@transaction.atomic
+def invoice_delivery(delivery: Any, *, by: Any, issue: bool = False) -> Invoice:
+    """Invoice one shipped delivery (a draft to check and issue, unless ``issue``)."""
+    if delivery.status != DeliveryStatus.SHIPPED:
+        raise ValidationError(_("Only a shipped delivery is invoiced."))
+    invoice = invoice_delivery_lines(
+        list(delivery.lines.values_list("pk", flat=True)), by=by, issue=issue
+    )
+    if invoice is None:
+        raise ValidationError(_("This delivery is already invoiced."), code="already_invoiced")
+    return invoice
+
+
+@transaction.atomic
+def invoice_order(order: Order, *, by: Any, issue: bool = False) -> Invoice:
+    """Invoice everything an order has not invoiced yet, delivered or not (its final invoice)."""
+    order = _lock_orders({order.pk})[order.pk]
+    if order.status == OrderStatus.CANCELLED:
+        raise ValidationError(_("A cancelled order is not invoiced."))
+    lines = list(order.lines.select_related("order", "product").order_by("position", "pk"))
+    invoiced = invoiced_quantities([line.pk for line in lines])
+    items = [
+        Item(order_line=line, quantity=rest)
+        for line in lines
+        if (rest := line.quantity - line.cancelled_quantity - invoiced.get(line.pk, ZERO)) > 0
+    ]
+    if not items:
+        raise ValidationError(_("This order is already invoiced."), code="already_invoiced")
+    _check_items(items)
+    return write_invoice(items, by=by, issue=issue)
+
+
+@transaction.atomic
+def create_down_payment_invoice(
+    order: Order, *, by: Any, rate: Decimal, issue: bool = False
+) -> Invoice:
+    """Invoice a down payment of ``rate`` % of the order, one line per VAT rate."""
+    order = _lock_orders({order.pk})[order.pk]
+    if order.status == OrderStatus.CANCELLED:
+        raise ValidationError(_("A cancelled order takes no down payment."))
+    if not ZERO < rate <= HUNDRED:
+        raise ValidationError({"rate": _("Enter a percentage above 0 and at most 100.")})
+    samples = {(line.vat_category, line.vat_rate): line for line in order.lines.all()}
+    lines = []
+    for group in order.vat_breakdown:
+        key = (group["category"], Decimal(group["rate"]))
+        sample = samples[key]
+        amount = round_amount(Decimal(group["taxable_amount"]) * rate / HUNDRED)
+        if amount <= 0:
+            continue
+        lines.append(
+            {
+                "label": f"Acompte de {rate.normalize():f} % sur la commande {order.number}",
+                "quantity": Decimal(1),
+                "unit_price": amount,
+                "vat_rate": key[1],
+                "vat_category": key[0],
+                "vat_rate_code": sample.vat_rate_code,
+                "vat_exemption_reason": sample.vat_exemption_reason,
+                "vat_exemption_code": sample.vat_exemption_code,
+            }
+        )
+    if not lines:
+        raise ValidationError(_("The order has no amount to take a down payment on."))
+    invoice = actions.create_invoice(
+        party=order.party,
+        by=by,
+        kind=InvoiceKind.DOWN_PAYMENT,
+        lines=lines,
+        operation_category=order.operation_category,
+        currency=order.currency,
+        purchase_order_reference=order.customer_reference,
+    )
+    OrderInvoiceLink.objects.bulk_create(
+        [
+            OrderInvoiceLink(order=order, invoice_line=line, quantity=Decimal(1))
+            for line in invoice.lines.all()
+        ]
+    )
+    record_audit(by, "create_down_payment_invoice", invoice, order=order.number, rate=rate)
+    if issue:
+        invoice = actions.issue_invoice(invoice, by=by)
+    return invoice

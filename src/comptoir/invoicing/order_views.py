@@ -1,0 +1,130 @@
+"""Screens that invoice orders and deliveries, and start and follow batch invoicing runs."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from comptoir.core.forms import StyledFormMixin
+from comptoir.core.views import FormScreen
+from comptoir.invoicing import batch, from_orders
+from comptoir.invoicing.order_links import InvoicingRun, InvoicingRunStatus
+from comptoir.sales.views import visible_order
+from comptoir.stock.selectors import deliveries_visible_to
+
+PERMISSION = "invoicing.change_invoice"
+
+
+def _require(request: HttpRequest) -> None:
+    if not request.user.has_perm(PERMISSION):
+        raise PermissionDenied
+
+
+@require_POST
+@login_required
+def invoice_order(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request)
+    order = visible_order(request, pk)
+    try:
+        invoice = from_orders.invoice_order(order, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("sales:order_detail", pk=order.pk)
+    messages.success(request, _("Draft invoice created: check it, then issue it."))
+    return redirect("invoicing:detail", pk=invoice.pk)
+
+
+@require_POST
+@login_required
+def invoice_delivery(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request)
+    delivery = get_object_or_404(deliveries_visible_to(request.user), pk=pk)
+    try:
+        invoice = from_orders.invoice_delivery(delivery, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("stock:delivery_detail", pk=delivery.pk)
+    messages.success(request, _("Draft invoice created: check it, then issue it."))
+    return redirect("invoicing:detail", pk=invoice.pk)
+
+
+class DownPaymentForm(StyledFormMixin, forms.Form):
+    rate = forms.DecimalField(
+        label=_("Down payment (% of the order)"),
+        min_value=Decimal("0.01"),
+        max_value=Decimal(100),
+        decimal_places=2,
+        initial=Decimal(30),
+    )
+
+
+class DownPaymentCreate(FormScreen):
+    form_class = DownPaymentForm
+    title = gettext_lazy("Down-payment invoice")
+    permission = PERMISSION
+    submit_label = gettext_lazy("Create the draft")
+
+    def get_object(self) -> Any:
+        return visible_order(self.request, self.kwargs["pk"])
+
+    def save(self, form: forms.BaseForm) -> HttpResponse:
+        invoice = from_orders.create_down_payment_invoice(
+            self.get_object(), by=self.request.user, rate=form.cleaned_data["rate"]
+        )
+        messages.success(self.request, _("Draft down-payment invoice created."))
+        return redirect("invoicing:detail", pk=invoice.pk)
+
+
+class RunForm(StyledFormMixin, forms.Form):
+    until = forms.DateField(
+        label=_("Invoice deliveries shipped up to"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+@login_required
+def run_start(request: HttpRequest) -> HttpResponse:
+    _require(request)
+    form = RunForm(request.POST or None, initial={"until": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        run = batch.start_invoicing_run(until=form.cleaned_data["until"], by=request.user)
+        return redirect("invoicing_orders:run_detail", pk=run.pk)
+    until = timezone.localdate()
+    pending = batch.batches(until)
+    return render(
+        request,
+        "invoicing/batch_start.html",
+        {
+            "title": _("Batch invoicing"),
+            "form": form,
+            "pending": pending[:50],
+            "pending_count": len(pending),
+            "runs": InvoicingRun.objects.all()[:10],
+        },
+    )
+
+
+@login_required
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request)
+    run = get_object_or_404(InvoicingRun, pk=pk)
+    template = (
+        "invoicing/_batch_progress.html"
+        if getattr(request, "htmx", False)
+        else "invoicing/batch_run.html"
+    )
+    finished = run.status in (InvoicingRunStatus.DONE, InvoicingRunStatus.FAILED)
+    return render(
+        request, template, {"title": _("Batch invoicing"), "run": run, "finished": finished}
+    )
