@@ -179,7 +179,9 @@ if PRODUCTION:
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500
 # Background work (batch invoicing…): `comptoir worker` runs the database queue.
-TASKS = {"default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
+TASKS = {
+    "default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}
+}
 # Quotes sent and unanswered for this many days get a follow-up task; links live this long.
 QUOTE_FOLLOW_UP_DAYS = env.int("QUOTE_FOLLOW_UP_DAYS", default=10)
 QUOTE_LINK_MAX_AGE_DAYS = env.int("QUOTE_LINK_MAX_AGE_DAYS", default=60)

@@ -1,0 +1,599 @@
+"""Sales screens: quotes, the public acceptance page, orders, tasks, sending documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from comptoir.core.audit import history_for
+from comptoir.core.listing import Column, Filter, ListScreen
+from comptoir.core.views import FormScreen
+from comptoir.documents.actions import read_archived
+from comptoir.documents.models import ArchivedDocument
+from comptoir.sales import actions, selectors
+from comptoir.sales.forms import (
+    AcceptForm,
+    EmailTemplateForm,
+    LineForm,
+    OrderForm,
+    OrderFromQuoteForm,
+    QuoteForm,
+    RefuseForm,
+    SendForm,
+)
+from comptoir.sales.mailing import DEFAULT_TEMPLATES, template_text
+from comptoir.sales.models import Order, Quote
+from comptoir.sales.states import OrderStatus, QuoteStatus
+
+
+def pdf_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# -- quotes -------------------------------------------------------------------------------
+
+
+class QuoteList(ListScreen):
+    title = gettext_lazy("Quotes")
+    permission = "sales.view_quote"
+    columns = (
+        Column("reference", gettext_lazy("Quote"), sort="number", link=True),
+        Column("party__name", gettext_lazy("Customer"), sort="party__name"),
+        Column("get_status_display", gettext_lazy("Status"), sort="status"),
+        Column("issue_date", gettext_lazy("Date"), sort="issue_date", kind="date"),
+        Column("valid_until", gettext_lazy("Valid until"), sort="valid_until", kind="date"),
+        Column(
+            "tax_basis_amount", gettext_lazy("Excl. VAT"), sort="tax_basis_amount", kind="decimal"
+        ),
+        Column("total_amount", gettext_lazy("Incl. VAT"), kind="decimal", export_only=True),
+    )
+    search_fields = ("number", "party__name")
+    filters = (
+        Filter(
+            "status",
+            gettext_lazy("Status"),
+            lambda request: QuoteStatus.choices,
+            lambda qs, v: qs.filter(status=v),
+        ),
+    )
+    default_sort = "-issue_date"
+    export_name = "quotes"
+    create_label = gettext_lazy("New quote")
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return selectors.quotes_visible_to(self.request.user)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.has_perm("sales.change_quote"):
+            self.create_url = reverse("sales:quote_create")
+        self.detail_url = lambda quote: reverse("sales:quote_detail", args=[quote.pk])
+        return super().get(request, *args, **kwargs)
+
+
+def _visible_quote(request: HttpRequest, pk: int) -> Quote:
+    quote = get_object_or_404(selectors.quotes_visible_to(request.user), pk=pk)
+    if not request.user.has_perm("sales.view_quote", quote):
+        raise PermissionDenied
+    return quote
+
+
+def _changeable_quote(request: HttpRequest, pk: int) -> Quote:
+    quote = _visible_quote(request, pk)
+    if not request.user.has_perm("sales.change_quote", quote):
+        raise PermissionDenied
+    return quote
+
+
+class QuoteCreate(FormScreen):
+    form_class = QuoteForm
+    title = gettext_lazy("New quote")
+    permission = "sales.change_quote"
+    submit_label = gettext_lazy("Create the draft")
+
+    def get_form(self, data: Any = None, files: Any = None) -> forms.BaseForm:
+        initial = {"party": self.request.GET.get("party")} if self.request.GET.get("party") else {}
+        return QuoteForm(data=data, initial=initial, user=self.request.user)
+
+    def save(self, form: forms.BaseForm) -> HttpResponse:
+        values = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+        quote = actions.create_quote(by=self.request.user, **values)
+        messages.success(self.request, _("Draft quote created: add its lines, then send it."))
+        return redirect("sales:quote_detail", pk=quote.pk)
+
+
+@login_required
+def quote_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    quote = _visible_quote(request, pk)
+    can_change = request.user.has_perm("sales.change_quote", quote)
+    revisions = Quote.objects.filter(number=quote.number).order_by("revision")
+    order = Order.objects.filter(quote=quote).first()
+    return render(
+        request,
+        "sales/quote_detail.html",
+        {
+            "title": str(quote),
+            "quote": quote,
+            "lines": list(quote.lines.select_related("product").order_by("position", "pk")),
+            "revisions": revisions,
+            "order": order,
+            "can_change": can_change,
+            "can_edit": can_change and quote.is_draft,
+            "can_send": can_change and quote.status == QuoteStatus.DRAFT,
+            "can_revise": can_change
+            and quote.status not in (QuoteStatus.ACCEPTED, QuoteStatus.SUPERSEDED),
+            "can_order": can_change and quote.status == QuoteStatus.ACCEPTED and order is None,
+            "link_url": actions.quote_link_url(quote)
+            if quote.status == QuoteStatus.SENT and quote.link_nonce and can_change
+            else "",
+            "order_form": OrderFromQuoteForm(),
+            "history": history_for(quote)[:20],
+        },
+    )
+
+
+class QuoteLineAdd(FormScreen):
+    form_class = LineForm
+    title = gettext_lazy("Add a line")
+    permission = "sales.change_quote"
+
+    def get_object(self) -> Quote:
+        return _changeable_quote(self.request, self.kwargs["pk"])
+
+    def save(self, form: forms.BaseForm) -> HttpResponse:
+        assert isinstance(form, LineForm)
+        quote = self.get_object()
+        line = actions.add_quote_line(quote, by=self.request.user, **form.line_values())
+        if line.price_rule:
+            messages.info(self.request, _("Price: %(rule)s") % {"rule": line.price_rule})
+        return redirect("sales:quote_detail", pk=quote.pk)
+
+
+@require_POST
+@login_required
+def quote_line_delete(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
+    quote = _changeable_quote(request, pk)
+    line = get_object_or_404(quote.lines, pk=line_pk)
+    try:
+        actions.delete_quote_line(line, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("sales:quote_detail", pk=quote.pk)
+
+
+class QuoteSend(FormScreen):
+    form_class = SendForm
+    title = gettext_lazy("Send the quote")
+    permission = "sales.change_quote"
+    submit_label = gettext_lazy("Send")
+
+    def get_object(self) -> Quote:
+        return _changeable_quote(self.request, self.kwargs["pk"])
+
+    def get_form(self, data: Any = None, files: Any = None) -> forms.BaseForm:
+        quote = self.get_object()
+        text = template_text("quote")
+        return SendForm(
+            data=data,
+            initial={
+                "to": quote.email or quote.party.email,
+                "subject": text.subject,
+                "body": text.body,
+            },
+        )
+
+    def context(self, form: forms.BaseForm, **extra: Any) -> dict[str, Any]:
+        return super().context(
+            form,
+            cancel_url=reverse("sales:quote_detail", args=[self.kwargs["pk"]]),
+            help=_("The quote's PDF is attached; $link becomes the acceptance link."),
+            **extra,
+        )
+
+    def save(self, form: forms.BaseForm) -> HttpResponse:
+        quote = self.get_object()
+        actions.send_quote(quote, by=self.request.user, **form.cleaned_data)
+        messages.success(self.request, _("Quote sent to %(to)s.") % {"to": form.cleaned_data["to"]})
+        return redirect("sales:quote_detail", pk=quote.pk)
+
+
+@require_POST
+@login_required
+def quote_mark_sent(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark a quote sent without emailing it (handed over or posted)."""
+    quote = _changeable_quote(request, pk)
+    try:
+        actions.send_quote(quote, by=request.user, email=False)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("sales:quote_detail", pk=quote.pk)
+
+
+@require_POST
+@login_required
+def quote_revise(request: HttpRequest, pk: int) -> HttpResponse:
+    quote = _changeable_quote(request, pk)
+    try:
+        revision = actions.revise_quote(quote, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("sales:quote_detail", pk=quote.pk)
+    messages.success(request, _("Revision %(n)s created.") % {"n": revision.revision})
+    return redirect("sales:quote_detail", pk=revision.pk)
+
+
+@require_POST
+@login_required
+def quote_revoke_link(request: HttpRequest, pk: int) -> HttpResponse:
+    quote = _changeable_quote(request, pk)
+    actions.revoke_quote_link(quote, by=request.user)
+    messages.success(request, _("The acceptance link no longer works."))
+    return redirect("sales:quote_detail", pk=quote.pk)
+
+
+@require_POST
+@login_required
+def quote_to_order(request: HttpRequest, pk: int) -> HttpResponse:
+    quote = _changeable_quote(request, pk)
+    form = OrderFromQuoteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Check the order's references and dates."))
+        return redirect("sales:quote_detail", pk=quote.pk)
+    values = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+    try:
+        order = actions.create_order_from_quote(quote, by=request.user, **values)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("sales:quote_detail", pk=quote.pk)
+    messages.success(request, _("Order %(number)s created.") % {"number": order.number})
+    return redirect("sales:order_detail", pk=order.pk)
+
+
+@login_required
+def quote_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    quote = _visible_quote(request, pk)
+    document = ArchivedDocument.objects.filter(reference=quote.reference).first()
+    content = read_archived(document) if document else actions.quote_pdf(quote)
+    return pdf_response(content, f"{quote.reference}.pdf")
+
+
+# -- the customer's page (no login) -------------------------------------------------------
+
+PROBLEM_MESSAGES = {
+    "invalid": gettext_lazy("This link is not valid. Check that you copied it whole."),
+    "revoked": gettext_lazy("This link was withdrawn: the quote was replaced or cancelled."),
+    "expired": gettext_lazy("This quote has expired. Ask us for an updated one."),
+    "answered": gettext_lazy("This quote has already been answered. Thank you."),
+}
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def quote_public(request: HttpRequest, token: str) -> HttpResponse:
+    answer = selectors.quote_for_link(token)
+    if answer.quote is None or answer.problem:
+        status = 404 if answer.problem == "invalid" else 410
+        if answer.problem == "answered":
+            status = 200
+        return render(
+            request,
+            "sales/quote_link_problem.html",
+            {
+                "title": _("Quote"),
+                "message": PROBLEM_MESSAGES[answer.problem],
+                "quote": answer.quote if answer.problem == "answered" else None,
+            },
+            status=status,
+        )
+    quote = answer.quote
+    accept_form, refuse_form = AcceptForm(), RefuseForm()
+    if request.method == "POST":
+        try:
+            if request.POST.get("answer") == "accept":
+                accept_form = AcceptForm(request.POST)
+                if accept_form.is_valid():
+                    actions.accept_quote(
+                        quote, name=accept_form.cleaned_data["name"], ip=_client_ip(request)
+                    )
+                    return render(
+                        request,
+                        "sales/quote_answered.html",
+                        {"title": _("Thank you"), "quote": quote, "accepted": True},
+                    )
+            elif request.POST.get("answer") == "refuse":
+                refuse_form = RefuseForm(request.POST)
+                if refuse_form.is_valid():
+                    actions.refuse_quote(
+                        quote, reason=refuse_form.cleaned_data["reason"], ip=_client_ip(request)
+                    )
+                    return render(
+                        request,
+                        "sales/quote_answered.html",
+                        {"title": _("Thank you"), "quote": quote, "accepted": False},
+                    )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    return render(
+        request,
+        "sales/quote_public.html",
+        {
+            "title": str(quote),
+            "quote": quote,
+            "lines": list(quote.lines.order_by("position", "pk")),
+            "accept_form": accept_form,
+            "refuse_form": refuse_form,
+            "token": token,
+        },
+    )
+
+
+def quote_public_pdf(request: HttpRequest, token: str) -> HttpResponse:
+    answer = selectors.quote_for_link(token)
+    if answer.quote is None or answer.problem not in ("", "answered"):
+        raise Http404
+    document = ArchivedDocument.objects.filter(reference=answer.quote.reference).first()
+    if document is None:
+        raise Http404
+    return pdf_response(read_archived(document), document.filename)
+
+
+# -- orders -------------------------------------------------------------------------------
+
+
+class OrderList(ListScreen):
+    title = gettext_lazy("Orders")
+    permission = "sales.view_order"
+    columns = (
+        Column("number", gettext_lazy("Order"), sort="number", link=True),
+        Column("party__name", gettext_lazy("Customer"), sort="party__name"),
+        Column("customer_reference", gettext_lazy("Customer PO")),
+        Column("get_status_display", gettext_lazy("Status"), sort="status"),
+        Column("order_date", gettext_lazy("Date"), sort="order_date", kind="date"),
+        Column("promised_date", gettext_lazy("Promised"), sort="promised_date", kind="date"),
+        Column(
+            "tax_basis_amount", gettext_lazy("Excl. VAT"), sort="tax_basis_amount", kind="decimal"
+        ),
+    )
+    search_fields = ("number", "party__name", "customer_reference")
+    filters = (
+        Filter(
+            "status",
+            gettext_lazy("Status"),
+            lambda request: OrderStatus.choices,
+            lambda qs, v: qs.filter(status=v),
+        ),
+    )
+    default_sort = "-order_date"
+    export_name = "orders"
+    create_label = gettext_lazy("New order")
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return selectors.orders_visible_to(self.request.user)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.has_perm("sales.change_order"):
+            self.create_url = reverse("sales:order_create")
+        self.detail_url = lambda order: reverse("sales:order_detail", args=[order.pk])
+        return super().get(request, *args, **kwargs)
+
+
+def visible_order(request: HttpRequest, pk: int) -> Order:
+    order = get_object_or_404(selectors.orders_visible_to(request.user), pk=pk)
+    if not request.user.has_perm("sales.view_order", order):
+        raise PermissionDenied
+    return order
+
+
+def changeable_order(request: HttpRequest, pk: int) -> Order:
+    order = visible_order(request, pk)
+    if not request.user.has_perm("sales.change_order", order):
+        raise PermissionDenied
+    return order
+
+
+class OrderCreate(FormScreen):
+    form_class = OrderForm
+    title = gettext_lazy("New order")
+    permission = "sales.change_order"
+    submit_label = gettext_lazy("Record the order")
+
+    def get_form(self, data: Any = None, files: Any = None) -> forms.BaseForm:
+        return OrderForm(data=data, user=self.request.user)
+
+    def save(self, form: forms.BaseForm) -> HttpResponse:
+        assert isinstance(form, OrderForm)
+        order = actions.create_order(by=self.request.user, **form.order_values())
+        messages.success(self.request, _("Order %(number)s created.") % {"number": order.number})
+        return redirect("sales:order_detail", pk=order.pk)
+
+
+@login_required
+def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    order = visible_order(request, pk)
+    can_change = request.user.has_perm("sales.change_order", order)
+    lines = list(order.lines.select_related("product").order_by("position", "pk"))
+    invoiced: dict[int, Any] = {}
+    for link in order.invoice_links.filter(order_line__isnull=False).values(  # type: ignore[attr-defined]
+        "order_line_id", "quantity"
+    ):
+        invoiced[link["order_line_id"]] = invoiced.get(link["order_line_id"], 0) + link["quantity"]
+    rows = [(line, invoiced.get(line.pk, 0)) for line in lines]
+    invoices = (
+        order.invoice_links.values_list(  # type: ignore[attr-defined]
+            "invoice_line__invoice_id",
+            "invoice_line__invoice__number",
+            "invoice_line__invoice__kind",
+        )
+        .distinct()
+        .order_by("invoice_line__invoice_id")
+    )
+    return render(
+        request,
+        "sales/order_detail.html",
+        {
+            "title": str(order),
+            "order": order,
+            "rows": rows,
+            "invoices": list(invoices),
+            "deliveries": list(order.deliveries.order_by("pk")),  # type: ignore[attr-defined]
+            "can_change": can_change,
+            "can_deliver": can_change and order.is_open,
+            "can_invoice": request.user.has_perm("invoicing.change_invoice")
+            and order.status != OrderStatus.CANCELLED,
+            "history": history_for(order)[:20],
+        },
+    )
+
+
+@require_POST
+@login_required
+def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    order = changeable_order(request, pk)
+    try:
+        order = actions.cancel_order(order, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("Order %(number)s: %(status)s.")
+            % {"number": order.number, "status": order.get_status_display()},
+        )
+    return redirect("sales:order_detail", pk=order.pk)
+
+
+@login_required
+def order_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    order = visible_order(request, pk)
+    document = actions.archive_order_acknowledgement(order, by=request.user)
+    return pdf_response(read_archived(document), document.filename)
+
+
+# -- tasks, sending, templates ------------------------------------------------------------
+
+
+@login_required
+def task_list(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("sales.view_followuptask"):
+        raise PermissionDenied
+    tasks = selectors.tasks_for(request.user).order_by("due_date", "pk")[:200]
+    return render(request, "sales/tasks.html", {"title": _("Follow-up tasks"), "tasks": tasks})
+
+
+@require_POST
+@login_required
+def task_done(request: HttpRequest, pk: int) -> HttpResponse:
+    task = get_object_or_404(selectors.tasks_for(request.user), pk=pk)
+    if not request.user.has_perm("sales.change_followuptask", task):
+        raise PermissionDenied
+    actions.complete_task(task, by=request.user)
+    return redirect("sales:tasks")
+
+
+def visible_document(request: HttpRequest, pk: int) -> ArchivedDocument:
+    """Return an archived document whose business object the user may read."""
+    document = get_object_or_404(ArchivedDocument, pk=pk)
+    obj = document.business_object
+    party = getattr(obj, "party", None) or getattr(getattr(obj, "order", None), "party", None)
+    if party is None or not request.user.has_perm("parties.view_party", party):
+        raise Http404
+    return document
+
+
+class DocumentSend(FormScreen):
+    form_class = SendForm
+    title = gettext_lazy("Send a document")
+    permission = "sales.send_document"
+    submit_label = gettext_lazy("Send")
+
+    def get_object(self) -> ArchivedDocument:
+        return visible_document(self.request, self.kwargs["pk"])
+
+    def get_form(self, data: Any = None, files: Any = None) -> forms.BaseForm:
+        document = self.get_object()
+        party = actions.party_of_document(document)
+        text = template_text(actions.EMAIL_CODES.get(document.kind, "document"))
+        return SendForm(
+            data=data,
+            initial={
+                "to": party.email if party else "",
+                "subject": text.subject,
+                "body": text.body,
+            },
+        )
+
+    def save(self, form: forms.BaseForm) -> HttpResponse:
+        document = self.get_object()
+        actions.send_document(document, by=self.request.user, **form.cleaned_data)
+        messages.success(
+            self.request,
+            _("%(reference)s sent to %(to)s.")
+            % {"reference": document.reference, "to": form.cleaned_data["to"]},
+        )
+        party = actions.party_of_document(document)
+        if party is not None:
+            return redirect(reverse("parties:detail", args=[party.pk]) + "#documents")
+        return redirect("home")
+
+
+@login_required
+def document_download(request: HttpRequest, pk: int) -> HttpResponse:
+    document = visible_document(request, pk)
+    response = HttpResponse(read_archived(document), content_type=document.mime_type)
+    response["Content-Disposition"] = f'attachment; filename="{document.filename}"'
+    return response
+
+
+@login_required
+def email_templates(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("sales.change_emailtemplate"):
+        raise PermissionDenied
+    rows = [(code, template_text(code)) for code in DEFAULT_TEMPLATES]
+    return render(
+        request, "sales/email_templates.html", {"title": _("Email templates"), "rows": rows}
+    )
+
+
+class EmailTemplateEdit(FormScreen):
+    form_class = EmailTemplateForm
+    title = gettext_lazy("Edit an email template")
+    permission = "sales.change_emailtemplate"
+
+    def get_form(self, data: Any = None, files: Any = None) -> forms.BaseForm:
+        code = self.kwargs["code"]
+        if code not in DEFAULT_TEMPLATES:
+            raise Http404
+        text = template_text(code)
+        return EmailTemplateForm(data=data, initial={"subject": text.subject, "body": text.body})
+
+    def save(self, form: forms.BaseForm) -> HttpResponse:
+        actions.update_email_template(
+            self.kwargs["code"], by=self.request.user, **form.cleaned_data
+        )
+        messages.success(self.request, _("Template saved."))
+        return redirect("sales:email_templates")
+
+
+def follow_up_tile(user: Any) -> dict[str, Any] | None:
+    """Home tile: the open follow-up tasks the user sees."""
+    if not user.has_perm("sales.view_followuptask"):
+        return None
+    return {
+        "title": _("Quotes to follow up"),
+        "value": selectors.tasks_for(user).count(),
+        "url": reverse("sales:tasks"),
+    }

@@ -1,0 +1,68 @@
+"""Stock forms: a delivery's quantities, a product's reorder level and stock adjustments."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from comptoir.core.forms import StyledFormMixin
+from comptoir.stock.models import StockMoveKind
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class DeliveryForm(StyledFormMixin, forms.Form):
+    """One quantity field per order line (``line_<pk>``), prefilled with what is left."""
+
+    planned_date = forms.DateField(label=_("Planned date"), required=False, widget=DATE)
+
+    def __init__(self, *args: Any, lines: list[tuple[Any, Decimal]] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
+        super().__init__(*args, **kwargs)
+        self.line_fields = []
+        for line, deliverable in lines:
+            name = f"line_{line.pk}"
+            self.fields[name] = forms.DecimalField(
+                label=f"{line.product_reference} {line.label}".strip(),
+                decimal_places=3,
+                min_value=Decimal(0),
+                max_value=deliverable,
+                initial=deliverable,
+                required=False,
+                help_text=_("At most %(qty)s.") % {"qty": deliverable},
+            )
+            self.fields[name].widget.attrs.setdefault("class", "form-control")
+            self.line_fields.append((line.pk, name))
+
+    def quantities(self) -> dict[int, Decimal]:
+        return {
+            pk: self.cleaned_data[name]
+            for pk, name in self.line_fields
+            if self.cleaned_data.get(name)
+        }
+
+
+class ProductStockForm(StyledFormMixin, forms.Form):
+    reorder_level = forms.DecimalField(
+        label=_("Reorder level"), decimal_places=3, min_value=Decimal(0), initial=Decimal(0)
+    )
+    reorder_quantity = forms.DecimalField(
+        label=_("Quantity to reorder"), decimal_places=3, min_value=Decimal(0), initial=Decimal(0)
+    )
+    adjustment = forms.DecimalField(
+        label=_("Stock received or adjusted"),
+        decimal_places=3,
+        required=False,
+        help_text=_("Positive when goods come in, negative for a loss found at inventory."),
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[
+            (StockMoveKind.RECEIPT, _("Receipt")),
+            (StockMoveKind.ADJUSTMENT, _("Inventory adjustment")),
+        ],
+        initial=StockMoveKind.RECEIPT,
+    )
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)

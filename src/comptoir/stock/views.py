@@ -1,0 +1,264 @@
+"""Stock screens: deliveries, shipping, delivery notes, stock levels and reorder alerts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from comptoir.catalogue.models import Product, ProductKind
+from comptoir.core.audit import history_for
+from comptoir.core.listing import Column, Filter, ListScreen
+from comptoir.core.views import FormScreen
+from comptoir.documents.actions import read_archived
+from comptoir.sales.views import changeable_order, pdf_response
+from comptoir.stock import actions, selectors
+from comptoir.stock.forms import DeliveryForm, ProductStockForm
+from comptoir.stock.models import Delivery, ProductStock
+from comptoir.stock.states import DeliveryStatus
+
+
+class DeliveryList(ListScreen):
+    title = gettext_lazy("Deliveries")
+    permission = "stock.view_delivery"
+    columns = (
+        Column("number", gettext_lazy("Delivery note"), sort="number", link=True),
+        Column("order__number", gettext_lazy("Order"), sort="order__number"),
+        Column("order__party__name", gettext_lazy("Customer"), sort="order__party__name"),
+        Column("get_status_display", gettext_lazy("Status"), sort="status"),
+        Column("planned_date", gettext_lazy("Planned"), sort="planned_date", kind="date"),
+        Column("shipped_date", gettext_lazy("Shipped"), sort="shipped_date", kind="date"),
+    )
+    search_fields = ("number", "order__number", "order__party__name")
+    filters = (
+        Filter(
+            "status",
+            gettext_lazy("Status"),
+            lambda request: DeliveryStatus.choices,
+            lambda qs, v: qs.filter(status=v),
+        ),
+    )
+    default_sort = "-number"
+    export_name = "deliveries"
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return selectors.deliveries_visible_to(self.request.user)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.detail_url = lambda delivery: reverse("stock:delivery_detail", args=[delivery.pk])
+        return super().get(request, *args, **kwargs)
+
+
+def _visible_delivery(request: HttpRequest, pk: int) -> Delivery:
+    delivery = get_object_or_404(selectors.deliveries_visible_to(request.user), pk=pk)
+    if not request.user.has_perm("stock.view_delivery", delivery):
+        raise PermissionDenied
+    return delivery
+
+
+def _changeable_delivery(request: HttpRequest, pk: int) -> Delivery:
+    delivery = _visible_delivery(request, pk)
+    if not request.user.has_perm("stock.change_delivery", delivery):
+        raise PermissionDenied
+    return delivery
+
+
+@login_required
+def delivery_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    delivery = _visible_delivery(request, pk)
+    lines = list(delivery.lines.select_related("order_line", "order_line__product"))
+    levels = {}
+    if delivery.status == DeliveryStatus.DRAFT:
+        levels = selectors.on_hand(
+            [line.order_line.product_id for line in lines if line.order_line.product_id]
+        )
+    rows = [(line, levels.get(line.order_line.product_id)) for line in lines]
+    can_change = request.user.has_perm("stock.change_delivery", delivery)
+    return render(
+        request,
+        "stock/delivery_detail.html",
+        {
+            "title": str(delivery),
+            "delivery": delivery,
+            "rows": rows,
+            "backorders": list(delivery.backorders.all()),
+            "can_ship": can_change and delivery.status == DeliveryStatus.DRAFT,
+            "can_invoice": request.user.has_perm("invoicing.change_invoice")
+            and delivery.status == DeliveryStatus.SHIPPED,
+            "history": history_for(delivery)[:20],
+        },
+    )
+
+
+class DeliveryCreate(FormScreen):
+    form_class = DeliveryForm
+    title = gettext_lazy("New delivery")
+    permission = "stock.change_delivery"
+    submit_label = gettext_lazy("Prepare the delivery note")
+
+    def get_object(self) -> Any:
+        return changeable_order(self.request, self.kwargs["order_pk"])
+
+    def get_form(self, data: Any = None, files: Any = None) -> forms.BaseForm:
+        order = self.get_object()
+        deliverable = actions.deliverable_quantities(order)
+        lines = [
+            (line, deliverable[line.pk])
+            for line in order.lines.order_by("position", "pk")
+            if deliverable[line.pk] > 0
+        ]
+        return DeliveryForm(data=data, lines=lines, initial={"planned_date": order.promised_date})
+
+    def context(self, form: forms.BaseForm, **extra: Any) -> dict[str, Any]:
+        return super().context(
+            form, cancel_url=reverse("sales:order_detail", args=[self.kwargs["order_pk"]]), **extra
+        )
+
+    def save(self, form: forms.BaseForm) -> HttpResponse:
+        assert isinstance(form, DeliveryForm)
+        delivery = actions.create_delivery(
+            self.get_object(),
+            by=self.request.user,
+            quantities=form.quantities(),
+            planned_date=form.cleaned_data.get("planned_date"),
+        )
+        messages.success(
+            self.request, _("Delivery %(number)s prepared.") % {"number": delivery.number}
+        )
+        return redirect("stock:delivery_detail", pk=delivery.pk)
+
+
+@require_POST
+@login_required
+def delivery_ship(request: HttpRequest, pk: int) -> HttpResponse:
+    delivery = _changeable_delivery(request, pk)
+    try:
+        actions.ship_delivery(delivery, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("%(number)s shipped.") % {"number": delivery.number})
+    return redirect("stock:delivery_detail", pk=delivery.pk)
+
+
+@require_POST
+@login_required
+def delivery_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    delivery = _changeable_delivery(request, pk)
+    try:
+        actions.cancel_delivery(delivery, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("stock:delivery_detail", pk=delivery.pk)
+
+
+@login_required
+def delivery_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    delivery = _visible_delivery(request, pk)
+    if delivery.status == DeliveryStatus.SHIPPED:
+        document = actions.archive_delivery_note(delivery, by=request.user)
+        return pdf_response(read_archived(document), document.filename)
+    return pdf_response(actions.delivery_pdf(delivery), f"{delivery.number}-draft.pdf")
+
+
+class StockLevelList(ListScreen):
+    title = gettext_lazy("Stock levels")
+    permission = "stock.view_stock"
+    columns = (
+        Column("reference", gettext_lazy("Reference"), sort="reference", link=True),
+        Column("label", gettext_lazy("Product"), sort="label"),
+        Column("on_hand", gettext_lazy("On hand"), sort="on_hand", kind="decimal"),
+        Column("reserved", gettext_lazy("Reserved"), sort="reserved", kind="decimal"),
+        Column("available", gettext_lazy("Available"), sort="available", kind="decimal"),
+        Column(
+            "reorder_level", gettext_lazy("Reorder level"), sort="reorder_level", kind="decimal"
+        ),
+    )
+    search_fields = ("reference", "label")
+    default_sort = "reference"
+    export_name = "stock-levels"
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return selectors.stock_levels()
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.has_perm("stock.change_stock"):
+            self.detail_url = lambda product: reverse("stock:product_stock", args=[product.pk])
+        return super().get(request, *args, **kwargs)
+
+
+class ReorderAlertList(StockLevelList):
+    title = gettext_lazy("Reorder alerts")
+    columns = (
+        *StockLevelList.columns,
+        Column(
+            "stock_settings__reorder_quantity",
+            gettext_lazy("Quantity to reorder"),
+            kind="decimal",
+        ),
+    )
+    export_name = "reorder-alerts"
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return selectors.reorder_alerts()
+
+
+class ProductStockEdit(FormScreen):
+    form_class = ProductStockForm
+    permission = "stock.change_stock"
+    submit_label = gettext_lazy("Save")
+
+    def get_object(self) -> Product:
+        return get_object_or_404(Product, pk=self.kwargs["pk"], kind=ProductKind.GOODS)
+
+    def get_form(self, data: Any = None, files: Any = None) -> forms.BaseForm:
+        product = self.get_object()
+        row = ProductStock.objects.filter(product=product).first()
+        initial = (
+            {"reorder_level": row.reorder_level, "reorder_quantity": row.reorder_quantity}
+            if row
+            else {}
+        )
+        return ProductStockForm(data=data, initial=initial)
+
+    def context(self, form: forms.BaseForm, **extra: Any) -> dict[str, Any]:
+        product = self.get_object()
+        level = selectors.level_of(product)
+        return super().context(
+            form,
+            title=_("Stock of %(product)s") % {"product": product},
+            help=_("On hand %(on_hand)s, reserved %(reserved)s, available %(available)s.")
+            % level.__dict__,
+            cancel_url=reverse("stock:levels"),
+            **extra,
+        )
+
+    def save(self, form: forms.BaseForm) -> HttpResponse:
+        product = self.get_object()
+        data = form.cleaned_data
+        actions.set_reorder_level(
+            product,
+            reorder_level=data["reorder_level"],
+            reorder_quantity=data["reorder_quantity"],
+            by=self.request.user,
+        )
+        if data.get("adjustment"):
+            actions.record_stock_move(
+                product,
+                quantity=data["adjustment"],
+                kind=data["kind"],
+                note=data.get("note", ""),
+                by=self.request.user,
+            )
+        messages.success(self.request, _("Stock settings saved."))
+        return redirect("stock:levels")
