@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "comptoir.demo",
     "comptoir.documents",
     "comptoir.invoicing",
+    "comptoir.payments",
+    "comptoir.dunning",
     "comptoir.sales",
     "comptoir.stock",
     "django_tasks",

@@ -20,5 +20,7 @@ urlpatterns = [
     path("invoices/", include("comptoir.invoicing.urls")),
     path("sales/", include("comptoir.sales.urls")),
     path("stock/", include("comptoir.stock.urls")),
+    path("payments/", include("comptoir.payments.urls")),
+    path("dunning/", include("comptoir.dunning.urls")),
     path("api/v1/", api.urls),
 ]

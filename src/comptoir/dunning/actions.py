@@ -1,0 +1,641 @@
+"""Dunning writes: runs (plan → outbox → delivery), call outcomes, settings, policies.
+
+A run has two phases. Planning writes the outbox in one transaction: one ``DunningMessage``
+per party reaching a level, UNIQUE on (party, level, date), so planning the same date again
+adds nothing. Delivery then works through the outbox row by row: an email is claimed
+(pending → sending, committed) before it goes to the mail server and marked sent after; a
+letter is rendered, archived and marked in one transaction. Killed anywhere, the run resumes
+where it stopped and sends nothing twice.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from comptoir.core.audit import changed_fields, record_audit
+from comptoir.core.models import AuditEntry
+from comptoir.core.money import format_amount
+from comptoir.core.selectors import current_company
+from comptoir.dunning import calculations, templating
+from comptoir.dunning.engine import (
+    OverdueItem,
+    OverdueSource,
+    PartyPlan,
+    Plan,
+    describe_items,
+    plan_run,
+)
+from comptoir.dunning.models import (
+    CallOutcome,
+    CallOutcomeKind,
+    Channel,
+    DunningLevel,
+    DunningMessage,
+    DunningPolicy,
+    DunningRun,
+    MessageStatus,
+    PartyDunning,
+    RunStatus,
+)
+from comptoir.dunning.rates import ecb_rates
+from comptoir.parties.models import Party
+
+ZERO = Decimal("0.00")
+PAPER = (Channel.LETTER, Channel.FORMAL_NOTICE)
+
+
+def _user(by: Any) -> Any:
+    return by if getattr(by, "pk", None) else None
+
+
+@dataclass
+class RunReport:
+    run_date: date
+    dry_run: bool
+    decisions: dict[str, int] = field(default_factory=dict)
+    planned: list[dict[str, Any]] = field(default_factory=list)
+    created: int = 0
+    emails_sent: int = 0
+    letters: int = 0
+    calls: int = 0
+    failed: int = 0
+    uncertain: int = 0
+
+
+# -- interest ----------------------------------------------------------------------------------
+
+
+def interest_of(
+    items: list[OverdueItem], *, on: date, policy: DunningPolicy | None, level: DunningLevel | None
+) -> tuple[Decimal, Decimal]:
+    """Return (late interest, indemnity) a reminder claims for these items on `on`."""
+    interest = ZERO
+    if level is not None and level.claim_interest:
+        rate = policy.interest_rate if policy is not None else None
+        table = None if rate is not None else ecb_rates()
+        for item in items:
+            interest += calculations.late_interest(
+                amount=item.open_amount,
+                due=item.due_date,
+                until=on,
+                rate=rate,
+                ecb_rates=table,
+                indemnity=False,
+            ).interest
+    indemnity = ZERO
+    if level is not None and level.claim_indemnity:
+        invoices = {item.key.split(":")[1] if ":" in item.key else item.key for item in items}
+        indemnity = calculations.RECOVERY_INDEMNITY * len(invoices)
+    return interest, indemnity
+
+
+# -- running -----------------------------------------------------------------------------------
+
+
+def _context(
+    plan: PartyPlan, name: str, on: date, interest: Decimal, indemnity: Decimal, company: Any
+) -> dict[str, Any]:
+    items = [
+        {
+            "number": item.reference,
+            "issue_date": item.issue_date.strftime("%d/%m/%Y") if item.issue_date else "",
+            "due_date": item.due_date.strftime("%d/%m/%Y"),
+            "total": format_amount(item.total_amount),
+            "open": format_amount(item.open_amount),
+            "days_late": (on - item.due_date).days,
+        }
+        for item in plan.items
+    ]
+    return {
+        "customer": name,
+        "items": items,
+        "count": len(items),
+        "total_due": format_amount(plan.total_due),
+        "interest": format_amount(interest),
+        "indemnity": format_amount(indemnity),
+        "total_claimed": format_amount(plan.total_due + interest + indemnity),
+        "company": company.legal_name,
+        "company_iban": company.iban,
+        "today": on.strftime("%d/%m/%Y"),
+        "level": plan.level.name if plan.level else "",
+    }
+
+
+def _audit_rows(
+    by: Any, action: str, party_ids_changes: list[tuple[int, str, dict[str, Any]]]
+) -> None:
+    """Write one party-history entry per reminder, in bulk (the shape of record_audit)."""
+    content_type = ContentType.objects.get_for_model(Party)
+    actor = _user(by)
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                actor=actor,
+                action=action,
+                content_type=content_type,
+                object_id=str(party_id),
+                object_repr=name[:200],
+                changes=changes,
+            )
+            for party_id, name, changes in party_ids_changes
+        ],
+        batch_size=2000,
+    )
+
+
+def _open_run(on: date, by: Any) -> DunningRun:
+    run, _created = DunningRun.objects.get_or_create(
+        run_date=on, defaults={"started_by": _user(by)}
+    )
+    return run
+
+
+@transaction.atomic
+def write_outbox(run: DunningRun, plan: Plan, source: OverdueSource, *, by: Any) -> int:
+    """Create the reminders of a plan (once: the UNIQUE key skips those already there)."""
+    to_send = plan.to_send()
+    if not to_send:
+        return 0
+    ids = [p.party_id for p in to_send]
+    already = set(
+        DunningMessage.objects.filter(run_date=plan.on).values_list("party_id", "level_id")
+    )
+    to_send = [p for p in to_send if (p.party_id, p.level.pk) not in already]  # type: ignore[union-attr]
+    names = source.names(ids)
+    recipients = source.recipients(ids)
+    company = current_company()
+    rows = []
+    history = []
+    for party_plan in to_send:
+        level = party_plan.level
+        assert level is not None
+        interest, indemnity = interest_of(
+            party_plan.items, on=plan.on, policy=party_plan.policy, level=level
+        )
+        name = names.get(party_plan.party_id, "")
+        context = _context(party_plan, name, plan.on, interest, indemnity, company)
+        recipient = (
+            recipients.get(party_plan.party_id, "") if level.channel == Channel.EMAIL else ""
+        )
+        status = MessageStatus.PENDING
+        error = ""
+        if level.channel == Channel.PHONE:
+            status = MessageStatus.TO_CALL
+        elif level.channel == Channel.EMAIL and not recipient:
+            status, error = MessageStatus.FAILED, "no email address"
+        rows.append(
+            DunningMessage(
+                run=run,
+                party_id=party_plan.party_id,
+                level=level,
+                run_date=plan.on,
+                source=source.name,
+                channel=level.channel,
+                status=status,
+                recipient=recipient,
+                subject=templating.render(level.subject, context)[:200] if level.subject else "",
+                body=templating.render(level.body, context),
+                items=describe_items(party_plan.items, plan.on),
+                total_due=party_plan.total_due,
+                interest_amount=interest,
+                indemnity_amount=indemnity,
+                error=error,
+            )
+        )
+        history.append(
+            (
+                party_plan.party_id,
+                name,
+                {
+                    "level": level.name,
+                    "channel": level.channel,
+                    "run_date": plan.on.isoformat(),
+                    "items": [item.reference for item in party_plan.items],
+                    "total_due": str(party_plan.total_due),
+                },
+            )
+        )
+    DunningMessage.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    _audit_rows(by, "dunning_reminder_planned", history)
+    return len(rows)
+
+
+def run_dunning(
+    on: date,
+    *,
+    by: Any,
+    dry_run: bool = False,
+    source: OverdueSource | None = None,
+    deliver: bool = True,
+    connection: Any = None,
+    progress: Callable[[int], None] | None = None,
+) -> RunReport:
+    """Run the dunning of `on`: decide levels, write the outbox, deliver it.
+
+    With ``dry_run`` nothing is written: the report lists what would be sent.
+    """
+    from comptoir.dunning.sources import CustomerReceivables
+
+    source = source or CustomerReceivables()
+    plan = plan_run(on, source)
+    report = RunReport(run_date=on, dry_run=dry_run, decisions=plan.counts())
+    names = source.names([p.party_id for p in plan.to_send()]) if dry_run else {}
+    for party_plan in plan.to_send():
+        assert party_plan.level is not None
+        report.planned.append(
+            {
+                "party_id": party_plan.party_id,
+                "party": names.get(party_plan.party_id, ""),
+                "level": party_plan.level.name,
+                "channel": party_plan.level.channel,
+                "items": len(party_plan.items),
+                "total_due": party_plan.total_due,
+            }
+        )
+    if dry_run:
+        return report
+    run = _open_run(on, by)
+    report.created = write_outbox(run, plan, source, by=by)
+    if deliver:
+        delivered = deliver_outbox(on, by=by, connection=connection, progress=progress)
+        report.emails_sent = delivered["sent"]
+        report.letters = delivered["letters"]
+        report.failed = delivered["failed"]
+        report.uncertain = delivered["uncertain"]
+    report.calls = DunningMessage.objects.filter(
+        run_date=on, channel=Channel.PHONE, status=MessageStatus.TO_CALL
+    ).count()
+    summary = {
+        "decisions": report.decisions,
+        "created": report.created,
+        "emails_sent": report.emails_sent,
+        "letters": report.letters,
+        "calls": report.calls,
+        "failed": report.failed,
+        "uncertain": report.uncertain,
+    }
+    DunningRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.DONE, finished_at=timezone.now(), summary=summary
+    )
+    return report
+
+
+def deliver_outbox(
+    on: date, *, by: Any, connection: Any = None, progress: Callable[[int], None] | None = None
+) -> dict[str, int]:
+    """Send the pending emails and produce the pending letters of a run date."""
+    counts = {"sent": 0, "letters": 0, "failed": 0, "uncertain": 0}
+    counts["uncertain"] = DunningMessage.objects.filter(
+        run_date=on, status=MessageStatus.SENDING
+    ).count()
+    pending = DunningMessage.objects.filter(run_date=on, status=MessageStatus.PENDING)
+    emails = list(pending.filter(channel=Channel.EMAIL).select_related("party").order_by("pk"))
+    if emails:
+        connection = connection or get_connection()
+        connection.open()
+        try:
+            for message in emails:
+                outcome = _send_email(message, connection=connection, by=by)
+                counts[outcome] += 1
+                if progress:
+                    progress(1)
+        finally:
+            connection.close()
+    for message in (
+        pending.filter(channel__in=PAPER).select_related("party", "level").order_by("pk")
+    ):
+        _produce_letter(message, by=by)
+        counts["letters"] += 1
+        if progress:
+            progress(1)
+    return counts
+
+
+def _send_email(message: DunningMessage, *, connection: Any, by: Any) -> str:
+    # Claim first, committed on its own: if the process dies after the server took the
+    # message, the row stays "sending" and is never sent again (at most once).
+    claimed = DunningMessage.objects.filter(pk=message.pk, status=MessageStatus.PENDING).update(
+        status=MessageStatus.SENDING
+    )
+    if not claimed:
+        return "uncertain"
+    email = EmailMessage(
+        subject=message.subject,
+        body=message.body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[message.recipient],
+        connection=connection,
+        headers={"Message-ID": message.message_id},
+    )
+    try:
+        email.send()
+    except (smtplib.SMTPException, OSError) as exc:
+        DunningMessage.objects.filter(pk=message.pk).update(
+            status=MessageStatus.FAILED, error=str(exc)[:300]
+        )
+        return "failed"
+    with transaction.atomic():
+        DunningMessage.objects.filter(pk=message.pk).update(
+            status=MessageStatus.SENT, sent_at=timezone.now()
+        )
+        record_audit(
+            by,
+            "dunning_email_sent",
+            message.party,
+            to=message.recipient,
+            subject=message.subject,
+            run_date=message.run_date,
+        )
+    return "sent"
+
+
+def letter_data(message: DunningMessage) -> dict[str, Any]:
+    """Return what the letter template prints (figures formatted from the stored values)."""
+    from comptoir.parties.models import AddressKind
+
+    company = current_company()
+    party = message.party
+    address = party.addresses.filter(kind=AddressKind.BILLING).order_by("-is_default", "pk").first()
+    return {
+        "formal_notice": message.channel == Channel.FORMAL_NOTICE,
+        "reference": f"REL-{message.run_date:%Y%m%d}-{message.pk}",
+        "date": message.run_date.strftime("%d/%m/%Y"),
+        "seller": {
+            "name": company.legal_name,
+            "address": [
+                line
+                for line in (
+                    company.address_line1,
+                    company.address_line2,
+                    f"{company.postcode} {company.city}".strip(),
+                )
+                if line
+            ],
+            "siret": company.siret,
+            "email": company.email,
+            "phone": company.phone,
+            "iban": company.iban,
+            "bic": company.bic,
+        },
+        "customer": {
+            "name": party.name,
+            "address": address.lines() if address else [f"{party.postcode} {party.city}".strip()],
+        },
+        "subject": message.subject,
+        "body": message.body,
+        "items": [
+            {
+                "number": item["number"],
+                "due_date": date.fromisoformat(item["due_date"]).strftime("%d/%m/%Y"),
+                "days_late": str(item["days_late"]),
+                "open": format_amount(Decimal(item["open"])).replace("\u202f", "\u00a0"),
+            }
+            for item in message.items
+        ],
+        "total_due": format_amount(message.total_due).replace("\u202f", "\u00a0"),
+        "interest": format_amount(message.interest_amount).replace("\u202f", "\u00a0"),
+        "indemnity": format_amount(message.indemnity_amount).replace("\u202f", "\u00a0"),
+        "total": format_amount(
+            message.total_due + message.interest_amount + message.indemnity_amount
+        ).replace("\u202f", "\u00a0"),
+        "claims": bool(message.interest_amount or message.indemnity_amount),
+    }
+
+
+@transaction.atomic
+def _produce_letter(message: DunningMessage, *, by: Any) -> None:
+    from comptoir.documents.actions import archive_document
+    from comptoir.documents.rendering import render_pdf
+
+    message = (
+        DunningMessage.objects.select_for_update(of=("self",))
+        .select_related("party", "level")
+        .get(pk=message.pk)
+    )
+    if message.status != MessageStatus.PENDING:
+        return
+    data = letter_data(message)
+    pdf = render_pdf("dunning_letter.typ", data)
+    document = archive_document(
+        pdf,
+        reference=data["reference"],
+        kind="formal_notice_pdf" if message.channel == Channel.FORMAL_NOTICE else "reminder_pdf",
+        filename=f"{data['reference']}.pdf",
+        mime_type="application/pdf",
+        business_object=message.party,
+        by=by,
+    )
+    message.document = document
+    message.status = MessageStatus.SENT
+    message.sent_at = timezone.now()
+    message.save(update_fields=["document", "status", "sent_at"])
+    record_audit(
+        by,
+        "dunning_letter_produced",
+        message.party,
+        document=document.reference,
+        channel=message.channel,
+        run_date=message.run_date,
+    )
+
+
+# -- calls -------------------------------------------------------------------------------------
+
+
+def _settings_of(party: Party) -> PartyDunning:
+    setting, _created = PartyDunning.objects.select_for_update().get_or_create(party=party)
+    return setting
+
+
+@transaction.atomic
+def record_call_outcome(
+    party: Party,
+    *,
+    outcome: str,
+    by: Any,
+    message: DunningMessage | None = None,
+    promise_date: date | None = None,
+    promise_amount: Decimal | None = None,
+    call_back_on: date | None = None,
+    note: str = "",
+) -> CallOutcome:
+    """Record what a dunning call gave; promises and disputes stop the next runs."""
+    if outcome not in CallOutcomeKind.values:
+        raise ValidationError({"outcome": _("Choose an outcome.")})
+    if outcome == CallOutcomeKind.PROMISE and promise_date is None:
+        raise ValidationError({"promise_date": _("A promise needs its date.")})
+    if outcome == CallOutcomeKind.CALL_BACK and call_back_on is None:
+        raise ValidationError({"call_back_on": _("Say when to call back.")})
+    if message is not None and message.party_id != party.pk:
+        raise ValidationError(_("This call task is for another customer."))
+    result = CallOutcome.objects.create(
+        message=message,
+        party=party,
+        outcome=outcome,
+        promise_date=promise_date,
+        promise_amount=promise_amount,
+        call_back_on=call_back_on,
+        note=note,
+        by=_user(by),
+    )
+    setting = _settings_of(party)
+    if outcome == CallOutcomeKind.PROMISE:
+        setting.promise_until = promise_date
+        setting.promise_amount = promise_amount
+    elif outcome == CallOutcomeKind.DISPUTE:
+        setting.disputed = True
+        setting.dispute_note = note[:300]
+    setting.updated_at = timezone.now()
+    setting.save()
+    if message is not None and outcome not in (
+        CallOutcomeKind.NO_ANSWER,
+        CallOutcomeKind.CALL_BACK,
+    ):
+        DunningMessage.objects.filter(pk=message.pk).update(status=MessageStatus.CALLED)
+    record_audit(
+        by,
+        "dunning_call",
+        party,
+        outcome=outcome,
+        promise_date=promise_date,
+        promise_amount=promise_amount,
+        call_back_on=call_back_on,
+        note=note,
+    )
+    return result
+
+
+@transaction.atomic
+def update_party_dunning(party: Party, *, by: Any, **values: Any) -> PartyDunning:
+    """Change a party's dunning settings (policy, exclusion, dispute, promise)."""
+    allowed = {"policy", "excluded", "disputed", "dispute_note", "promise_until", "promise_amount"}
+    unknown = set(values) - allowed
+    if unknown:
+        raise TypeError(f"unknown dunning settings: {sorted(unknown)}")
+    setting = _settings_of(party)
+    diff = changed_fields(setting, values)
+    for name, value in values.items():
+        setattr(setting, name, value)
+    setting.updated_at = timezone.now()
+    setting.full_clean()
+    setting.save()
+    record_audit(by, "update_party_dunning", party, **diff)
+    return setting
+
+
+# -- policies ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def save_policy(policy: DunningPolicy | None, *, by: Any, **values: Any) -> DunningPolicy:
+    """Create or change a dunning policy; one policy at most is the default."""
+    policy = policy or DunningPolicy()
+    diff = changed_fields(policy, values) if policy.pk else values
+    for name, value in values.items():
+        setattr(policy, name, value)
+    if policy.is_default:
+        DunningPolicy.objects.exclude(pk=policy.pk).filter(is_default=True).update(is_default=False)
+    policy.full_clean()
+    policy.save()
+    record_audit(by, "save_dunning_policy", policy, **diff)
+    return policy
+
+
+@transaction.atomic
+def save_level(
+    level: DunningLevel | None, *, policy: DunningPolicy, by: Any, **values: Any
+) -> DunningLevel:
+    """Create or change a level; its templates are checked by the sandboxed engine."""
+    for name in ("subject", "body", "call_script"):
+        if values.get(name):
+            templating.check_template(values[name])
+    level = level or DunningLevel(policy=policy)
+    diff = changed_fields(level, values) if level.pk else values
+    for name, value in values.items():
+        setattr(level, name, value)
+    level.full_clean()
+    level.save()
+    record_audit(by, "save_dunning_level", policy, level=level.name, **diff)
+    return level
+
+
+# -- interest invoice --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_interest_invoice(party: Party, *, on: date, by: Any) -> Any:
+    """Create a draft invoice of the late interest and indemnities a party owes on `on`.
+
+    Late interest and the recovery indemnity are damages, outside the scope of VAT: the
+    lines are exempt with that reason. The draft is issued like any invoice.
+    """
+    from comptoir.dunning.sources import CustomerReceivables
+    from comptoir.invoicing.actions import create_invoice
+
+    items = [i for i in CustomerReceivables().overdue_items(on) if i.party_id == party.pk]
+    if not items:
+        raise ValidationError(_("This customer owes nothing overdue."))
+    setting = PartyDunning.objects.filter(party=party).select_related("policy").first()
+    policy = (setting.policy if setting else None) or DunningPolicy.objects.filter(
+        is_default=True
+    ).first()
+    rate = policy.interest_rate if policy else None
+    exempt = {
+        "vat_rate": Decimal("0.00"),
+        "vat_category": "E",
+        "vat_rate_code": "hors-champ",
+        "vat_exemption_reason": "Indemnités et intérêts de retard hors du champ de la TVA",
+    }
+    lines = []
+    seen_invoices: set[str] = set()
+    for item in items:
+        computed = calculations.late_interest(
+            amount=item.open_amount,
+            due=item.due_date,
+            until=on,
+            rate=rate,
+            ecb_rates=None if rate is not None else ecb_rates(),
+            indemnity=False,
+        )
+        if computed.interest > 0:
+            lines.append(
+                {
+                    "label": f"Intérêts de retard {item.reference} ({computed.days} j)",
+                    "quantity": Decimal(1),
+                    "unit_price": computed.interest,
+                    **exempt,
+                }
+            )
+        invoice_key = item.key.split(":")[1] if ":" in item.key else item.key
+        if invoice_key not in seen_invoices:
+            seen_invoices.add(invoice_key)
+            lines.append(
+                {
+                    "label": f"Indemnité forfaitaire pour frais de recouvrement {item.reference.split(' ')[0]}",
+                    "quantity": Decimal(1),
+                    "unit_price": calculations.RECOVERY_INDEMNITY,
+                    **exempt,
+                }
+            )
+    invoice = create_invoice(
+        party=party,
+        by=by,
+        lines=lines,
+        operation_category="services",
+        notes=_("Late interest and recovery indemnities on %(date)s") % {"date": on},
+    )
+    record_audit(by, "create_interest_invoice", party, invoice=invoice.pk, lines=len(lines))
+    return invoice

@@ -1,0 +1,85 @@
+"""Dunning forms: a run, a call outcome, a party's settings, policies and levels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from comptoir.core.forms import StyledFormMixin
+from comptoir.dunning import templating
+from comptoir.dunning.models import CallOutcomeKind, DunningLevel, DunningPolicy, PartyDunning
+
+
+class RunForm(StyledFormMixin, forms.Form):
+    run_date = forms.DateField(label=_("Date"))
+    dry_run = forms.BooleanField(
+        label=_("Dry run (show what would be sent, change nothing)"), required=False
+    )
+
+
+class CallOutcomeForm(StyledFormMixin, forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=CallOutcomeKind.choices)
+    promise_date = forms.DateField(
+        label=_("Promised date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    promise_amount = forms.DecimalField(
+        label=_("Promised amount"), required=False, decimal_places=2
+    )
+    call_back_on = forms.DateField(
+        label=_("Call back on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class PartyDunningForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = PartyDunning
+        fields = [
+            "policy",
+            "excluded",
+            "disputed",
+            "dispute_note",
+            "promise_until",
+            "promise_amount",
+        ]
+        widgets = {"promise_until": forms.DateInput(attrs={"type": "date"})}
+
+
+class PolicyForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = DunningPolicy
+        fields = ["name", "is_default", "interest_rate", "pause_after_payment_days"]
+
+
+class LevelForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = DunningLevel
+        fields = [
+            "rank",
+            "name",
+            "delay_days",
+            "channel",
+            "subject",
+            "body",
+            "call_script",
+            "claim_interest",
+            "claim_indemnity",
+        ]
+        widgets = {
+            "body": forms.Textarea(attrs={"rows": 12}),
+            "call_script": forms.Textarea(attrs={"rows": 5}),
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for name in ("subject", "body", "call_script"):
+            if data.get(name):
+                try:
+                    templating.check_template(data[name])
+                except forms.ValidationError as exc:
+                    self.add_error(name, exc.messages)
+        return data

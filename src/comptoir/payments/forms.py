@@ -1,0 +1,175 @@
+"""Payment forms: record a payment, a schedule, a bank file, SEPA data."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from comptoir.core import identifiers
+from comptoir.core.forms import StyledFormMixin
+from comptoir.invoicing.models import Invoice
+from comptoir.parties.models import Party
+from comptoir.payments.models import InvoiceSettlement, PaymentMethod, SepaMandate
+from comptoir.payments.selectors import RECEIVABLE_KINDS
+
+
+class InvoiceChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        settlement = getattr(obj, "settlement", None)
+        left = (
+            f" — {settlement.open_amount} € / {settlement.due_date:%d/%m/%Y}" if settlement else ""
+        )
+        return f"{obj.number} {obj.buyer_name}{left}"
+
+
+def open_invoices(party: Party | None = None) -> Any:
+    queryset = Invoice.objects.filter(
+        settlement__open_amount__gt=0, settlement__kind__in=RECEIVABLE_KINDS
+    ).select_related("settlement")
+    if party is not None:
+        queryset = queryset.filter(party=party)
+    return queryset.order_by("settlement__due_date", "number")
+
+
+class PaymentForm(StyledFormMixin, forms.Form):
+    party = forms.ModelChoiceField(
+        label=_("Customer"), queryset=Party.objects.customers().order_by("name")
+    )
+    date = forms.DateField(label=_("Date"), initial=timezone.localdate)
+    method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices)
+    amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), decimal_places=2)
+    reference = forms.CharField(label=_("Reference"), required=False, max_length=140)
+    invoices = InvoiceChoiceField(
+        label=_("Invoices paid"),
+        queryset=Invoice.objects.none(),
+        required=False,
+        help_text=_(
+            "Empty: the customer's open invoices, oldest due first. What is left stays as credit."
+        ),
+    )
+
+    def __init__(self, *args: Any, party: Party | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        chosen = party
+        if chosen is None and self.data.get("party"):
+            chosen = Party.objects.filter(pk=self.data.get("party")).first()
+        self.fields["invoices"].queryset = open_invoices(chosen)  # type: ignore[attr-defined]
+
+
+class ScheduleForm(StyledFormMixin, forms.Form):
+    due_dates = forms.CharField(
+        label=_("Due dates"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One date a line (YYYY-MM-DD or DD/MM/YYYY)."),
+    )
+    shares = forms.CharField(
+        label=_("Shares"),
+        required=False,
+        help_text=_("Optional, e.g. 30 30 40; empty: equal instalments."),
+    )
+
+    def clean_due_dates(self) -> list[date]:
+        dates = []
+        for raw in self.cleaned_data["due_dates"].split():
+            try:
+                if "/" in raw:
+                    day, month, year = raw.split("/")
+                    dates.append(date(int(year), int(month), int(day)))
+                else:
+                    dates.append(date.fromisoformat(raw))
+            except ValueError as exc:
+                raise forms.ValidationError(_("%(value)s is not a date.") % {"value": raw}) from exc
+        return dates
+
+    def clean_shares(self) -> list[Decimal] | None:
+        raw = self.cleaned_data.get("shares", "").replace(",", " ").split()
+        if not raw:
+            return None
+        try:
+            return [Decimal(value) for value in raw]
+        except ArithmeticError as exc:
+            raise forms.ValidationError(_("Enter numbers separated by spaces.")) from exc
+
+
+class BankFileForm(StyledFormMixin, forms.Form):
+    file = forms.FileField(
+        label=_("Bank file"),
+        help_text=_("CFONB 120, CAMT.053 (XML) or OFX, as your bank gives it."),
+    )
+
+
+class ManualMatchForm(StyledFormMixin, forms.Form):
+    party = forms.ModelChoiceField(
+        label=_("Customer"), queryset=Party.objects.customers().order_by("name")
+    )
+    invoices = InvoiceChoiceField(
+        label=_("Invoices"), queryset=Invoice.objects.none(), required=False
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        party = None
+        if self.data.get("party"):
+            party = Party.objects.filter(pk=self.data.get("party")).first()
+        queryset = Invoice.objects.filter(settlement__open_amount__gt=0).select_related(
+            "settlement"
+        )
+        if party is not None:
+            queryset = queryset.filter(party=party)
+        self.fields["invoices"].queryset = queryset.order_by("settlement__due_date")  # type: ignore[attr-defined]
+
+
+class SepaSettingsForm(StyledFormMixin, forms.Form):
+    creditor_identifier = forms.CharField(
+        label=_("SEPA creditor identifier (ICS)"), max_length=40, required=False
+    )
+
+
+class MandateForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = SepaMandate
+        fields = ["party", "reference", "signature_date", "iban", "bic", "recurring"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["party"].queryset = Party.objects.customers().order_by("name")  # type: ignore[attr-defined]
+
+    def clean_iban(self) -> str:
+        value = self.cleaned_data.get("iban", "")
+        return identifiers.normalise_iban(value) if value else ""
+
+    def clean_bic(self) -> str:
+        value = self.cleaned_data.get("bic", "")
+        return identifiers.normalise_bic(value) if value else ""
+
+
+class DirectDebitForm(StyledFormMixin, forms.Form):
+    collection_date = forms.DateField(label=_("Collection date"))
+
+
+class TransferForm(StyledFormMixin, forms.Form):
+    party = forms.ModelChoiceField(
+        label=_("Supplier"), queryset=Party.objects.suppliers().order_by("name")
+    )
+    iban = forms.CharField(label=_("IBAN"), max_length=50, validators=[identifiers.validate_iban])
+    bic = forms.CharField(label=_("BIC"), max_length=20, required=False)
+    amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), decimal_places=2)
+    remittance = forms.CharField(label=_("Remittance information"), max_length=140)
+
+
+class TransferBatchForm(StyledFormMixin, forms.Form):
+    execution_date = forms.DateField(label=_("Execution date"))
+
+
+class StatementPeriodForm(forms.Form):
+    start = forms.DateField(required=False)
+    end = forms.DateField(required=False)
+
+
+def settlement_of(invoice: Invoice) -> InvoiceSettlement | None:
+    return InvoiceSettlement.objects.filter(invoice=invoice).first()
