@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.utils import translation
 
 from comptoir.catalogue.models import Product
 from comptoir.core.models import Company, User
@@ -23,6 +24,12 @@ from tests.factories import AddressFactory, PartyFactory, ProductFactory
 def _stop_schematron_worker() -> Any:
     yield
     validation.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Any:
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -62,14 +69,18 @@ def company(db: Any) -> Company:
 
 @pytest.fixture
 def customer(company: Company, rep: User) -> Party:
-    party = PartyFactory(name="Boulangerie Martin SARL", email="achats@martin.example", sales_rep=rep)
+    party = PartyFactory(
+        name="Boulangerie Martin SARL", email="achats@martin.example", sales_rep=rep
+    )
     AddressFactory(party=party, is_default=True)
     return party
 
 
 @pytest.fixture
 def other_customer(company: Company, other_rep: User) -> Party:
-    party = PartyFactory(name="Garage Durand SAS", email="compta@durand.example", sales_rep=other_rep)
+    party = PartyFactory(
+        name="Garage Durand SAS", email="compta@durand.example", sales_rep=other_rep
+    )
     AddressFactory(party=party, is_default=True)
     return party
 
@@ -94,11 +105,18 @@ def make_quote(assistant: User) -> Callable[..., Quote]:
 
 @pytest.fixture
 def accepted_quote(
-    make_quote: Callable[..., Quote], customer: Party, paper: Product, chair: Product, assistant: User
+    make_quote: Callable[..., Quote],
+    customer: Party,
+    paper: Product,
+    chair: Product,
+    assistant: User,
 ) -> Quote:
     quote = make_quote(
         customer,
-        [{"product": paper, "quantity": Decimal("10")}, {"product": chair, "quantity": Decimal("2")}],
+        [
+            {"product": paper, "quantity": Decimal("10")},
+            {"product": chair, "quantity": Decimal("2")},
+        ],
     )
     actions.send_quote(quote, by=assistant)
     return actions.accept_quote(quote, name="Jean Martin", ip="203.0.113.7")

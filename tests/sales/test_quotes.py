@@ -41,10 +41,19 @@ def test_totals_follow_en16931_with_line_and_document_discounts(
     quote = make_quote(
         customer,
         [
-            {"label": "Audit", "quantity": Decimal("3"), "unit_price": Decimal("33.333"),
-             "discount_rate": Decimal("5"), "vat": vat_rate("tva-20")},
-            {"label": "Livre", "quantity": Decimal("1"), "unit_price": Decimal("19.99"),
-             "vat": vat_rate("tva-5-5")},
+            {
+                "label": "Audit",
+                "quantity": Decimal("3"),
+                "unit_price": Decimal("33.333"),
+                "discount_rate": Decimal("5"),
+                "vat": vat_rate("tva-20"),
+            },
+            {
+                "label": "Livre",
+                "quantity": Decimal("1"),
+                "unit_price": Decimal("19.99"),
+                "vat": vat_rate("tva-5-5"),
+            },
         ],
         discount_rate=Decimal("10"),
     )
@@ -57,7 +66,11 @@ def test_totals_follow_en16931_with_line_and_document_discounts(
 
 
 def test_send_archives_the_pdf_and_emails_it_with_a_link(
-    make_quote: Any, customer: Any, paper: Any, assistant: Any, django_capture_on_commit_callbacks: Any
+    make_quote: Any,
+    customer: Any,
+    paper: Any,
+    assistant: Any,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     quote = make_quote(customer, [{"product": paper, "quantity": Decimal("1")}])
     with django_capture_on_commit_callbacks(execute=True):
@@ -77,7 +90,11 @@ def test_send_archives_the_pdf_and_emails_it_with_a_link(
 
 
 def test_outbox_message_is_sent_at_most_once(
-    make_quote: Any, customer: Any, paper: Any, assistant: Any, django_capture_on_commit_callbacks: Any
+    make_quote: Any,
+    customer: Any,
+    paper: Any,
+    assistant: Any,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     quote = make_quote(customer, [{"product": paper, "quantity": Decimal("1")}])
     with django_capture_on_commit_callbacks(execute=True):
@@ -88,7 +105,11 @@ def test_outbox_message_is_sent_at_most_once(
 
 
 def test_email_template_is_editable_and_sandboxed(
-    make_quote: Any, customer: Any, paper: Any, assistant: Any, django_capture_on_commit_callbacks: Any
+    make_quote: Any,
+    customer: Any,
+    paper: Any,
+    assistant: Any,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     actions.update_email_template(
         "quote",
@@ -106,7 +127,9 @@ def test_email_template_is_editable_and_sandboxed(
     assert "Comptoir Démo SAS" in message.body
 
 
-def test_states_follow_the_transitions_table(make_quote: Any, customer: Any, paper: Any, assistant: Any) -> None:
+def test_states_follow_the_transitions_table(
+    make_quote: Any, customer: Any, paper: Any, assistant: Any
+) -> None:
     quote = make_quote(customer, [{"product": paper, "quantity": Decimal("1")}])
     with pytest.raises(ValidationError):
         actions.accept_quote(quote, name="X", ip=None)  # a draft cannot be accepted
@@ -152,7 +175,9 @@ def test_accept_through_the_link_records_name_time_and_ip(
     page = client.get(url)
     assert page.status_code == 200
     assert quote.reference in page.content.decode()
-    response = client.post(url, {"answer": "accept", "name": "Jean Martin"}, REMOTE_ADDR="203.0.113.9")
+    response = client.post(
+        url, {"answer": "accept", "name": "Jean Martin"}, REMOTE_ADDR="203.0.113.9"
+    )
     assert response.status_code == 200
     quote.refresh_from_db()
     assert quote.status == QuoteStatus.ACCEPTED
@@ -180,7 +205,13 @@ def test_refuse_through_the_link_needs_no_login(
 
 @pytest.mark.parametrize("problem", ["tampered", "revoked", "expired_link", "expired_quote"])
 def test_bad_links_show_a_clear_page_and_change_nothing(
-    problem: str, make_quote: Any, customer: Any, paper: Any, assistant: Any, client: Any, settings: Any
+    problem: str,
+    make_quote: Any,
+    customer: Any,
+    paper: Any,
+    assistant: Any,
+    client: Any,
+    settings: Any,
 ) -> None:
     quote = make_quote(customer, [{"product": paper, "quantity": Decimal("1")}])
     actions.send_quote(quote, by=assistant)
@@ -188,19 +219,32 @@ def test_bad_links_show_a_clear_page_and_change_nothing(
     token = actions.quote_link_token(quote)
     if problem == "tampered":
         payload, rest = token.split(":", 1)
-        token = signing.b64_encode(b'{"q":%d,"n":"%s"}' % (quote.pk + 1, quote.link_nonce.encode())).decode() + ":" + rest
+        token = (
+            signing.b64_encode(
+                b'{"q":%d,"n":"%s"}' % (quote.pk + 1, quote.link_nonce.encode())
+            ).decode()
+            + ":"
+            + rest
+        )
     elif problem == "revoked":
         actions.revoke_quote_link(quote, by=assistant)
     elif problem == "expired_link":
         settings.QUOTE_LINK_MAX_AGE_DAYS = -1
     else:
-        Quote.objects.filter(pk=quote.pk).update(valid_until=timezone.localdate() - timedelta(days=1))
+        Quote.objects.filter(pk=quote.pk).update(
+            valid_until=timezone.localdate() - timedelta(days=1)
+        )
     url = f"/sales/q/{token}/"
     page = client.get(url)
     assert page.status_code in (403, 404, 410)
     text = page.content.decode()
-    assert "name=\"answer\"" not in text
-    expected = {"tampered": "not valid", "revoked": "withdrawn", "expired_link": "expired", "expired_quote": "expired"}
+    assert 'name="answer"' not in text
+    expected = {
+        "tampered": "not valid",
+        "revoked": "withdrawn",
+        "expired_link": "expired",
+        "expired_quote": "expired",
+    }
     assert expected[problem] in text
     client.post(url, {"answer": "accept", "name": "Mallory"})
     quote.refresh_from_db()

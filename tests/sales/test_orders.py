@@ -1,0 +1,92 @@
+"""Orders: from an accepted quote or directly, references, dates, cancellation rules."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from comptoir.invoicing import from_orders
+from comptoir.sales import actions
+from comptoir.sales.states import OrderStatus
+from comptoir.stock import actions as stock_actions
+
+pytestmark = pytest.mark.django_db
+
+
+def test_order_from_accepted_quote_copies_lines_and_totals(
+    accepted_quote: Any, assistant: Any
+) -> None:
+    order = actions.create_order_from_quote(
+        accepted_quote,
+        by=assistant,
+        customer_reference="PO-2026-15",
+        requested_date=date(2026, 12, 1),
+        promised_date=date(2026, 12, 3),
+    )
+    assert order.status == OrderStatus.CONFIRMED
+    assert order.customer_reference == "PO-2026-15"
+    assert (order.requested_date, order.promised_date) == (date(2026, 12, 1), date(2026, 12, 3))
+    assert order.number.startswith("CO-")
+    assert order.lines.count() == 2
+    assert order.total_amount == accepted_quote.total_amount
+    with pytest.raises(ValidationError):
+        actions.create_order_from_quote(accepted_quote, by=assistant)
+
+
+def test_only_an_accepted_quote_becomes_an_order(
+    make_quote: Any, customer: Any, paper: Any, assistant: Any
+) -> None:
+    quote = make_quote(customer, [{"product": paper, "quantity": Decimal("1")}])
+    with pytest.raises(ValidationError):
+        actions.create_order_from_quote(quote, by=assistant)
+
+
+def test_direct_order_prices_from_the_catalogue(customer: Any, paper: Any, assistant: Any) -> None:
+    order = actions.create_order(
+        party=customer, by=assistant, lines=[{"product": paper, "quantity": Decimal("4")}]
+    )
+    line = order.lines.get()
+    assert line.unit_price == Decimal("4.9000")
+    assert order.tax_basis_amount == Decimal("19.60")
+    assert order.total_amount == Decimal("23.52")
+
+
+def test_cancel_whole_order_when_nothing_delivered(order: Any, assistant: Any) -> None:
+    actions.cancel_order(order, by=assistant)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED
+    assert all(line.cancelled_quantity == line.quantity for line in order.lines.all())
+
+
+def test_cancel_after_partial_delivery_cancels_only_the_rest(
+    order: Any, assistant: Any, paper: Any, chair: Any
+) -> None:
+    stock_actions.record_stock_move(paper, quantity=Decimal("100"), kind="receipt", by=assistant)
+    stock_actions.record_stock_move(chair, quantity=Decimal("10"), kind="receipt", by=assistant)
+    paper_line = order.lines.get(product=paper)
+    delivery = stock_actions.create_delivery(
+        order, by=assistant, quantities={paper_line.pk: Decimal("4")}
+    )
+    stock_actions.ship_delivery(delivery, by=assistant, produce_documents=False)
+    actions.cancel_order(order, by=assistant)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.DELIVERED
+    paper_line.refresh_from_db()
+    assert (paper_line.delivered_quantity, paper_line.cancelled_quantity) == (
+        Decimal("4"),
+        Decimal("6"),
+    )
+    with pytest.raises(ValidationError):
+        actions.cancel_order(order, by=assistant)
+
+
+def test_invoiced_order_cannot_be_cancelled(order: Any, assistant: Any, company: Any) -> None:
+    from_orders.create_down_payment_invoice(order, by=assistant, rate=Decimal("30"))
+    with pytest.raises(ValidationError):
+        actions.cancel_order(order, by=assistant)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CONFIRMED

@@ -1,0 +1,126 @@
+"""Deliveries and stock: reservation, partial delivery + backorder, moves, levels, alerts."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from comptoir.documents.models import ArchivedDocument
+from comptoir.sales.states import OrderStatus
+from comptoir.stock import actions, selectors
+from comptoir.stock.models import StockMove
+from comptoir.stock.states import DeliveryStatus
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def stocked(paper: Any, chair: Any, assistant: Any) -> None:
+    actions.record_stock_move(paper, quantity=Decimal("50"), kind="receipt", by=assistant)
+    actions.record_stock_move(chair, quantity=Decimal("5"), kind="receipt", by=assistant)
+
+
+def test_an_open_order_reserves_its_quantities(
+    stocked: Any, order: Any, paper: Any, chair: Any
+) -> None:
+    level = selectors.level_of(paper)
+    assert (level.on_hand, level.reserved, level.available) == (
+        Decimal("50"),
+        Decimal("10"),
+        Decimal("40"),
+    )
+    assert selectors.level_of(chair).available == Decimal("3")
+
+
+def test_partial_delivery_ships_moves_stock_and_leaves_a_backorder(
+    stocked: Any, order: Any, paper: Any, chair: Any, assistant: Any
+) -> None:
+    paper_line = order.lines.get(product=paper)
+    chair_line = order.lines.get(product=chair)
+    delivery = actions.create_delivery(
+        order, by=assistant, quantities={paper_line.pk: Decimal("6"), chair_line.pk: Decimal("2")}
+    )
+    actions.ship_delivery(delivery, by=assistant)
+    delivery.refresh_from_db()
+    order.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SHIPPED
+    assert order.status == OrderStatus.PARTIALLY_DELIVERED
+    assert StockMove.objects.filter(delivery_line__delivery=delivery).count() == 2
+    level = selectors.level_of(paper)
+    assert (level.on_hand, level.reserved, level.available) == (
+        Decimal("44"),
+        Decimal("4"),
+        Decimal("40"),
+    )
+    backorder = delivery.backorders.get()
+    assert backorder.status == DeliveryStatus.DRAFT
+    assert [(line.order_line_id, line.quantity) for line in backorder.lines.all()] == [
+        (paper_line.pk, Decimal("4"))
+    ]
+    document = ArchivedDocument.objects.get(reference=delivery.number)
+    assert document.kind == "delivery_note_pdf"
+    # Shipping the backorder delivers the order.
+    actions.ship_delivery(backorder, by=assistant, produce_documents=False)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.DELIVERED
+    assert selectors.level_of(paper).reserved == Decimal("0")
+    assert not order.deliveries.filter(status=DeliveryStatus.DRAFT).exists()
+
+
+def test_cannot_ship_more_than_on_hand(order: Any, paper: Any, assistant: Any) -> None:
+    actions.record_stock_move(paper, quantity=Decimal("3"), kind="receipt", by=assistant)
+    delivery = actions.create_delivery(order, by=assistant)
+    with pytest.raises(ValidationError) as error:
+        actions.ship_delivery(delivery, by=assistant)
+    assert "on hand" in " ".join(error.value.messages)
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.DRAFT
+    assert not StockMove.objects.filter(kind="delivery").exists()
+
+
+def test_cannot_plan_more_than_left_to_deliver(
+    stocked: Any, order: Any, paper: Any, assistant: Any
+) -> None:
+    paper_line = order.lines.get(product=paper)
+    actions.create_delivery(order, by=assistant, quantities={paper_line.pk: Decimal("7")})
+    with pytest.raises(ValidationError):
+        actions.create_delivery(order, by=assistant, quantities={paper_line.pk: Decimal("4")})
+
+
+def test_reorder_alerts_list_products_at_or_below_their_level(
+    stocked: Any, order: Any, paper: Any, chair: Any, assistant: Any
+) -> None:
+    actions.set_reorder_level(
+        chair, reorder_level=Decimal("3"), reorder_quantity=Decimal("10"), by=assistant
+    )
+    actions.set_reorder_level(
+        paper, reorder_level=Decimal("5"), reorder_quantity=Decimal("100"), by=assistant
+    )
+    assert list(selectors.reorder_alerts().values_list("pk", flat=True)) == [chair.pk]
+    actions.record_stock_move(chair, quantity=Decimal("1"), kind="receipt", by=assistant)
+    assert not selectors.reorder_alerts().exists()
+
+
+def test_delivery_screens(
+    client_for: Any, assistant: Any, stocked: Any, order: Any, rep: Any, other_rep: Any
+) -> None:
+    client = client_for(assistant)
+    page = client.get(f"/stock/orders/{order.pk}/deliver/")
+    assert page.status_code == 200
+    response = client.post(
+        f"/stock/orders/{order.pk}/deliver/", {f"line_{line.pk}": "1" for line in order.lines.all()}
+    )
+    delivery = order.deliveries.get()
+    assert response.status_code == 302
+    response = client.post(f"/stock/deliveries/{delivery.pk}/ship/")
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SHIPPED
+    assert client.get(f"/stock/deliveries/{delivery.pk}/pdf/")["Content-Type"] == "application/pdf"
+    assert client.get("/stock/levels/").status_code == 200
+    assert client.get("/stock/alerts/").status_code == 200
+    assert client_for(rep).get(f"/stock/deliveries/{delivery.pk}/").status_code == 200
+    assert client_for(other_rep).get(f"/stock/deliveries/{delivery.pk}/").status_code == 404
+    assert client_for(rep).post(f"/stock/deliveries/{delivery.pk}/ship/").status_code == 403
