@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from comptoir.core.models import Company
 from comptoir.core.selectors import current_company
@@ -43,6 +44,13 @@ def line(
 def _stop_schematron_worker() -> Any:
     yield
     validation.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def _english_messages() -> Any:
+    # Tests match the English messages; the French catalogue is tested by its own suite.
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
+from django.utils.html import escape
 
 from comptoir.catalogue.models import Product, VatRate
 from comptoir.invoicing.models import Invoice
@@ -120,7 +122,9 @@ def test_issue_error_is_shown_and_the_draft_stays(
 ) -> None:
     draft = draft_for(customer, [])
     response = client_for(assistant).post(reverse("invoicing:issue", args=[draft.pk]), follow=True)
-    assert "at least one line" in response.content.decode()
+    with translation.override(assistant.language):
+        expected = translation.gettext("An invoice needs at least one line.")
+    assert escape(expected) in response.content.decode()
     draft.refresh_from_db()
     assert draft.number is None
 
