@@ -38,7 +38,9 @@ def products(assistant: Any) -> list[Any]:
         ProductFactory(label="Bureau", sale_price=Decimal("420.0000")),
     ]
     for product in made:
-        stock_actions.record_stock_move(product, quantity=Decimal("100"), kind="receipt", by=assistant)
+        stock_actions.record_stock_move(
+            product, quantity=Decimal("100"), kind="receipt", by=assistant
+        )
     return made
 
 
@@ -59,7 +61,9 @@ def ship(order: Any, by: Any, quantities: dict[int, Decimal] | None = None) -> A
     return stock_actions.ship_delivery(delivery, by=by, produce_documents=False)
 
 
-def test_invoice_per_delivery_never_twice(customer: Any, products: list[Any], assistant: Any) -> None:
+def test_invoice_per_delivery_never_twice(
+    customer: Any, products: list[Any], assistant: Any
+) -> None:
     order = make_order(customer, products, assistant, customer_reference="PO-9")
     first_line = order.lines.get(product=products[0])
     delivery = ship(order, assistant, {first_line.pk: Decimal("4")})
@@ -83,7 +87,9 @@ def test_invoice_per_delivery_never_twice(customer: Any, products: list[Any], as
         )
 
 
-def test_whole_order_then_delivery_invoices_nothing_more(customer: Any, products: list[Any], assistant: Any) -> None:
+def test_whole_order_then_delivery_invoices_nothing_more(
+    customer: Any, products: list[Any], assistant: Any
+) -> None:
     order = make_order(customer, products, assistant)
     invoice = from_orders.invoice_order(order, by=assistant, issue=True)
     assert invoice.tax_basis_amount == order.tax_basis_amount
@@ -93,7 +99,9 @@ def test_whole_order_then_delivery_invoices_nothing_more(customer: Any, products
     assert batch.batches(delivery.shipped_date) == []
 
 
-def test_deleting_a_draft_frees_its_quantities(customer: Any, products: list[Any], assistant: Any) -> None:
+def test_deleting_a_draft_frees_its_quantities(
+    customer: Any, products: list[Any], assistant: Any
+) -> None:
     order = make_order(customer, products, assistant)
     delivery = ship(order, assistant)
     draft = from_orders.invoice_delivery(delivery, by=assistant)
@@ -103,9 +111,13 @@ def test_deleting_a_draft_frees_its_quantities(customer: Any, products: list[Any
     assert again.lines.count() == 2
 
 
-def test_down_payment_then_final_invoice_deducts_it(customer: Any, products: list[Any], assistant: Any) -> None:
+def test_down_payment_then_final_invoice_deducts_it(
+    customer: Any, products: list[Any], assistant: Any
+) -> None:
     order = make_order(customer, products, assistant)
-    down = from_orders.create_down_payment_invoice(order, by=assistant, rate=Decimal("30"), issue=True)
+    down = from_orders.create_down_payment_invoice(
+        order, by=assistant, rate=Decimal("30"), issue=True
+    )
     assert down.kind == InvoiceKind.DOWN_PAYMENT
     assert down.tax_basis_amount == Decimal("261.60")  # 30 % of 872.00
     first_line = order.lines.get(product=products[0])
@@ -120,7 +132,10 @@ def test_down_payment_then_final_invoice_deducts_it(customer: Any, products: lis
     order.refresh_from_db()
     total = down.total_amount + interim.total_amount + final.total_amount
     assert total == order.total_amount
-    assert final.tax_basis_amount == order.tax_basis_amount - interim.tax_basis_amount - down.tax_basis_amount
+    assert (
+        final.tax_basis_amount
+        == order.tax_basis_amount - interim.tax_basis_amount - down.tax_basis_amount
+    )
 
 
 @pytest.fixture
@@ -157,7 +172,11 @@ def test_batch_run_killed_half_way_then_rerun_never_invoices_twice(
     assert "2 invoice(s) issued" in out.getvalue()
     call_command("invoices", "run", stdout=out)
     assert Invoice.objects.issued().count() == 3
-    assert set(Invoice.objects.values_list("buyer_name", flat=True)) == {"Client A", "Client B", "Client C"}
+    assert set(Invoice.objects.values_list("buyer_name", flat=True)) == {
+        "Client A",
+        "Client B",
+        "Client C",
+    }
     # Each delivered line is invoiced exactly once, for its quantity.
     for line in DeliveryLine.objects.all():
         links = list(line.invoice_links.all())
@@ -174,7 +193,11 @@ def test_batch_dry_run_issues_nothing(three_customers_delivered: Any) -> None:
 
 
 def test_batch_from_the_screen_runs_as_a_task_with_progress(
-    three_customers_delivered: Any, assistant: Any, client_for: Any, rep: Any, django_capture_on_commit_callbacks: Any
+    three_customers_delivered: Any,
+    assistant: Any,
+    client_for: Any,
+    rep: Any,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     client = client_for(assistant)
     assert "3" in client.get("/invoices/from-orders/run/").content.decode()
@@ -182,7 +205,12 @@ def test_batch_from_the_screen_runs_as_a_task_with_progress(
         response = client.post("/invoices/from-orders/run/", {"until": "2099-01-01"})
     run = InvoicingRun.objects.get()
     assert response.url == f"/invoices/from-orders/run/{run.pk}/"
-    assert (run.status, run.total, run.done, run.invoice_count) == (InvoicingRunStatus.DONE, 3, 3, 3)
+    assert (run.status, run.total, run.done, run.invoice_count) == (
+        InvoicingRunStatus.DONE,
+        3,
+        3,
+        3,
+    )
     page = client.get(response.url, headers={"HX-Request": "true"})
     assert 'value="3"' in page.content.decode()
     assert "hx-trigger" not in page.content.decode()  # finished: polling stops

@@ -270,6 +270,7 @@ def invoice_delivery_lines(
 @transaction.atomic
 def invoice_delivery(delivery: Any, *, by: Any, issue: bool = False) -> Invoice:
     """Invoice one shipped delivery (a draft to check and issue, unless ``issue``)."""
+    delivery = type(delivery).objects.get(pk=delivery.pk)
     if delivery.status != DeliveryStatus.SHIPPED:
         raise ValidationError(_("Only a shipped delivery is invoiced."))
     invoice = invoice_delivery_lines(
