@@ -157,3 +157,35 @@ def test_quality_page_and_bulk_assignment(
     party.refresh_from_db()
     assert party.sales_rep == rep
     assert Party.objects.filter(sales_rep__isnull=True).count() == 0
+
+
+def test_register_entries_are_edited_and_audited(
+    client_for: Callable[..., Client], assistant: Any, rep: Any
+) -> None:
+    from comptoir.core.models import AuditEntry
+    from comptoir.customerfile.models import ProcessingActivity
+
+    values = {
+        "name": "Video surveillance",
+        "purpose": "Security of the warehouse",
+        "legal_basis": "legitimate_interest",
+        "data_subjects": "Staff, visitors",
+        "data_categories": "Images",
+        "recipients": "Manager",
+        "transfers": "None",
+        "retention": "30 days",
+        "security_measures": "Locked room",
+    }
+    url = reverse("customerfile:activity_create")
+    assert client_for(rep).get(url).status_code == 403
+    response = client_for(assistant).post(url, values)
+    assert response.status_code == 302
+    activity = ProcessingActivity.objects.get(name="Video surveillance")
+    edit = reverse("customerfile:activity_edit", args=[activity.pk])
+    client_for(assistant).post(edit, {**values, "retention": "1 month"})
+    activity.refresh_from_db()
+    assert activity.retention == "1 month"
+    assert AuditEntry.objects.filter(action="update_processing").get().changes["retention"] == [
+        "30 days",
+        "1 month",
+    ]

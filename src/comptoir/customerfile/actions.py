@@ -33,6 +33,7 @@ from comptoir.customerfile.models import (
     ImportMapping,
     ImportStatus,
     PartyPrivacy,
+    ProcessingActivity,
 )
 from comptoir.customerfile.postcodes import department_matches, department_of
 from comptoir.parties.models import (
@@ -805,3 +806,24 @@ def apply_segment_tags(*, by: Any, scores: Mapping[int, Any]) -> int:
     through.objects.bulk_create(links, batch_size=CHUNK)
     record_audit(by, "apply_segment_tags", None, customers=len(links))
     return len(links)
+
+
+# -- processing register ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def save_processing_activity(
+    activity: ProcessingActivity | None, *, by: Any, **values: Any
+) -> ProcessingActivity:
+    """Create or change one entry of the Article 30 register."""
+    created = activity is None
+    target = activity or ProcessingActivity()
+    before = {k: getattr(target, k) for k in values} if not created else {}
+    for key, value in values.items():
+        setattr(target, key, value)
+    target.updated_at = timezone.now()
+    target.full_clean()
+    target.save()
+    changes = {k: [before.get(k), v] for k, v in values.items() if created or before.get(k) != v}
+    record_audit(by, "create_processing" if created else "update_processing", target, **changes)
+    return target

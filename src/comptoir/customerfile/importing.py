@@ -342,6 +342,9 @@ class CheckedRow:
     consents: dict[str, bool] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # Field → the column its value came from, when not its own (a SIRET in the SIREN column).
+    sources: dict[str, str] = field(default_factory=dict)
+    phones: tuple[str, str, str] = ("", "", "FR")
 
     @property
     def has_errors(self) -> bool:
@@ -385,6 +388,7 @@ class _RowChecker:
         row = CheckedRow(number)
 
         def problem(target: str, message: str, level: str = "error") -> None:
+            target = row.sources.get(target, target)
             row.problems.append(
                 Problem(number, self.column_title(target), raw.get(target, ""), message, level)
             )
@@ -409,6 +413,7 @@ class _RowChecker:
                     _("This cell looks like a spreadsheet formula; it is kept as plain text."),
                     "warning",
                 )
+        row.phones = self._phones(raw, row)
         self._identity(raw, row, problem)
         self._contact(raw, row, problem)
         self._address(raw, row, problem)
@@ -454,8 +459,10 @@ class _RowChecker:
                 continue
             if len(digits) == 14 and not values.get("siret"):
                 values["siret"] = digits
+                row.sources["siret"] = target
             elif len(digits) == 9 and not values.get("siren"):
                 values["siren"] = digits
+                row.sources["siren"] = target
             else:
                 problem(
                     target,
@@ -474,11 +481,11 @@ class _RowChecker:
             values["notes"] = raw["notes"].strip()
         if values.get("kind") == "person":
             # A private customer's own details are the party's.
-            for target in ("email", "phone", "mobile"):
-                if raw.get(target, "").strip():
-                    values[target] = raw[target].strip()
-            if values.get("email"):
-                values["email"] = normalise.email(values["email"]) or values["email"]
+            email = raw.get("email", "").strip()
+            if email:
+                values["email"] = normalise.email(email) or email
+            phone, mobile, _region = row.phones
+            values.update({k: v for k, v in (("phone", phone), ("mobile", mobile)) if v})
         # A SIRET already in the base makes the row a known party, not an error: checked apart.
         known_siret = values.get("siret", "") if values.get("siret") in self.known_sirets else ""
         try:
@@ -492,10 +499,9 @@ class _RowChecker:
             row.party = {k: v for k, v in values.items()}
             for target, messages in exc.message_dict.items():
                 column = {"name": "organisation", "is_customer": "organisation"}.get(target, target)
-                if target == "siret" and siret_cell == "" and siren_cell:
-                    column = "siren"
                 for message in messages:
                     problem(column if column != NON_FIELD_ERRORS else "organisation", message)
+            return
         self._full_clean(Party(**_model_values(row.party, Party)), row, problem, skip={"name_key"})
 
     def _contact(self, raw: dict[str, str], row: CheckedRow, problem: Callable[..., None]) -> None:
@@ -513,17 +519,7 @@ class _RowChecker:
         if email:
             found = normalise.email(email)
             values["email"] = found or email
-        phone_cell, mobile_cell = raw.get("phone", "").strip(), raw.get("mobile", "").strip()
-        region = phone_region(normalise.postcode(raw.get("postcode", "")))
-        if region == "FR":
-            phone = normalise.phone(phone_cell) or phone_cell
-            mobile = normalise.phone(mobile_cell) or mobile_cell
-        else:
-            # 0262… at a 97400 address is a Réunion number, not a metropolitan one.
-            phone = _phone_in(phone_cell, region)
-            mobile = _phone_in(mobile_cell, region)
-        if phone and normalise.is_mobile(phone) and not mobile:
-            phone, mobile = "", phone
+        phone, mobile, region = row.phones
         values["phone"], values["mobile"] = phone, mobile
         if not values["last_name"]:
             has_details = any(
@@ -546,9 +542,26 @@ class _RowChecker:
             for target, messages in exc.message_dict.items():
                 for message in messages:
                     problem(target, message)
+            return
         self._full_clean(
             Contact(**_model_values(row.contact, Contact)), row, problem, skip={"party"}
         )
+
+    def _phones(self, raw: dict[str, str], row: CheckedRow) -> tuple[str, str, str]:
+        """Return (phone, mobile, region), in E.164 when readable; a mobile typed as phone moves."""
+        phone_cell, mobile_cell = raw.get("phone", "").strip(), raw.get("mobile", "").strip()
+        region = phone_region(normalise.postcode(raw.get("postcode", "")))
+        if region == "FR":
+            phone = normalise.phone(phone_cell) or phone_cell
+            mobile = normalise.phone(mobile_cell) or mobile_cell
+        else:
+            # 0262… at a 97400 address is a Réunion number, not a metropolitan one.
+            phone = _phone_in(phone_cell, region)
+            mobile = _phone_in(mobile_cell, region)
+        if phone and normalise.is_mobile(phone) and not mobile:
+            phone, mobile = "", phone
+            row.sources["mobile"] = "phone"
+        return phone, mobile, region
 
     def _check_party_channels(self, row: CheckedRow, problem: Callable[..., None]) -> None:
         for target, normaliser in (
@@ -662,10 +675,12 @@ def phone_region(postcode: str) -> str:
 def _phone_in(cell: str, region: str) -> str:
     if not cell:
         return ""
-    try:
-        return identifiers.normalise_phone(cell, region)
-    except ValidationError:
-        return cell
+    for attempt in (region, "FR"):  # a mainland number at an overseas address is still valid
+        try:
+            return identifiers.normalise_phone(cell, attempt)
+        except ValidationError:
+            continue
+    return cell
 
 
 def _civility(word: str) -> str:
@@ -683,7 +698,9 @@ def _without_civility(value: str) -> str:
 
 _KINDS: dict[str, Callable[[str], bool]] = {
     "email": lambda v: bool(_EMAIL_LIKE.fullmatch(v.strip())),
-    "phone": lambda v: bool(normalise.phone(v)) and not _EMAIL_LIKE.search(v),
+    "phone": lambda v: (
+        sum(c.isdigit() for c in v) >= 9 and bool(normalise.phone(v)) and "@" not in v
+    ),
     "postcode": lambda v: bool(re.fullmatch(r"\d{5}", v.strip())),
 }
 # Which kinds of value are foreign in which column.
@@ -1112,12 +1129,29 @@ def plan_entities(
     labels = cluster_rows(keys, n)
     entity: dict[int, int] = {}
     notes: dict[int, str] = {}
-    first_of: dict[int, int] = {}
+    heads: dict[int, list[int]] = {}
+    sirens = normalise.normalise_column(
+        [a or b for a, b in zip(keys["siren"], keys["siret"], strict=True)], normalise.siren
+    )
+    emails = normalise.normalise_column(keys["email"], normalise.email)
+
+    def conflict(i: int, j: int) -> bool:
+        # Never fold rows that name two companies or two mailboxes, whatever the score said:
+        # an import that loses a row is worse than one that leaves a duplicate to merge.
+        return bool(
+            (sirens[i] and sirens[j] and sirens[i] != sirens[j])
+            or (emails[i] and emails[j] and emails[i] != emails[j])
+        )
+
     for i, label in enumerate(labels):
-        first = first_of.setdefault(label, numbers[i])
-        entity[numbers[i]] = first
-        if first != numbers[i]:
-            notes[numbers[i]] = _("same person as row %(row)d") % {"row": first}
+        candidates = heads.setdefault(label, [])
+        head = next((h for h in candidates if not conflict(i, h)), None)
+        if head is None:
+            candidates.append(i)
+            head = i
+        entity[numbers[i]] = numbers[head]
+        if head != i:
+            notes[numbers[i]] = _("same person as row %(row)d") % {"row": numbers[head]}
     # Organisations: rows that share a SIREN, or an organisation name in one postcode.
     parent: dict[int, int] = {}
 

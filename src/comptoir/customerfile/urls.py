@@ -14,6 +14,12 @@ urlpatterns = [
     path("quality/", views.file_quality, name="quality"),
     path("quality/assign/", views.assign_unassigned, name="assign_unassigned"),
     path("gdpr/", views.gdpr_register, name="gdpr"),
+    path("gdpr/activities/new/", views.ProcessingActivityEdit.as_view(), name="activity_create"),
+    path(
+        "gdpr/activities/<int:pk>/edit/",
+        views.ProcessingActivityEdit.as_view(),
+        name="activity_edit",
+    ),
     path("contacts/<int:pk>/privacy/", views.contact_privacy, name="contact_privacy"),
     path("contacts/<int:pk>/access.<str:fmt>", views.contact_access, name="contact_access"),
     path("contacts/<int:pk>/erase/", views.contact_erase, name="contact_erase"),

@@ -18,15 +18,24 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import close_old_connections
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from comptoir.core.exports import csv_response, xlsx_response
 from comptoir.core.roles import is_back_office
+from comptoir.core.views import FormScreen
 from comptoir.customerfile import actions, gdpr, importing, quality
-from comptoir.customerfile.forms import ConsentForm, ErasureForm, MappingForm, UploadForm
+from comptoir.customerfile.forms import (
+    ConsentForm,
+    ErasureForm,
+    MappingForm,
+    ProcessingActivityForm,
+    UploadForm,
+)
 from comptoir.customerfile.models import (
     ImportBatch,
     ImportMapping,
@@ -308,6 +317,33 @@ def gdpr_register(request: HttpRequest) -> HttpResponse:
             "to_anonymise": plan.anonymised[:50],
         },
     )
+
+
+class ProcessingActivityEdit(FormScreen):
+    """Create or change an entry of the processing register (back office)."""
+
+    form_class = ProcessingActivityForm
+    title = gettext_lazy("Processing activity")
+
+    def check_access(self) -> None:
+        _require_back_office(self.request)
+
+    def get_object(self) -> ProcessingActivity | None:
+        pk = self.kwargs.get("pk")
+        return get_object_or_404(ProcessingActivity, pk=pk) if pk else None
+
+    def get_form(self, data: Any = None, files: Any = None) -> Any:
+        return ProcessingActivityForm(data=data, instance=self.get_object())
+
+    def context(self, form: Any, **extra: Any) -> dict[str, Any]:
+        return super().context(form, cancel_url=reverse("customerfile:gdpr"), **extra)
+
+    def save(self, form: Any) -> HttpResponse:
+        actions.save_processing_activity(
+            self.get_object(), by=self.request.user, **form.cleaned_data
+        )
+        messages.success(self.request, _("Processing register saved."))
+        return redirect("customerfile:gdpr")
 
 
 def _contact(request: HttpRequest, pk: int) -> Contact:
