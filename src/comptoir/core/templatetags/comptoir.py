@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -38,6 +39,8 @@ def cell(value: Any, kind: str) -> str:
     if kind == "bool":
         return _("Yes") if value else _("No")
     if isinstance(value, datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
         return date_format(value, "SHORT_DATETIME_FORMAT")
     if isinstance(value, date):
         return date_format(value, "SHORT_DATE_FORMAT")
