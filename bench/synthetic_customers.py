@@ -430,14 +430,12 @@ class Generator:
         self.last_weights = [1 / (i + 5) for i in range(len(LAST_NAMES))]
         self.first_weights = [1 / (i + 8) for i in range(len(FIRST_NAMES))]
         # An address belongs to one person and a domain to one organisation, as in real life.
-        self.used: set[str] = set()
+        self.used: dict[str, int] = {}
 
     def unique(self, stem: str, suffix: str) -> str:
-        candidate = stem + suffix
-        while candidate in self.used:
-            candidate = f"{stem}{self.rng.randrange(10, 1000)}{suffix}"
-        self.used.add(candidate)
-        return candidate
+        taken = self.used.get(stem + suffix, 0)
+        self.used[stem + suffix] = taken + 1
+        return f"{stem}{taken + 1 if taken else ''}{suffix}"
 
     # Entities ------------------------------------------------------------------------------
     def last_name(self) -> str:
