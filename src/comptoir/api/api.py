@@ -135,6 +135,8 @@ def _register_routers() -> None:
     api.add_router("/", parties_router)
     api.add_router("/", catalogue_router)
     api.add_router("/", __import__("comptoir.invoicing.api", fromlist=["router"]).router)
+    api.add_router("/", __import__("comptoir.sales.api", fromlist=["router"]).router)
+    api.add_router("/", __import__("comptoir.stock.api", fromlist=["router"]).router)
     api.add_router("/", __import__("comptoir.payments.api", fromlist=["router"]).router)
     api.add_router("/", __import__("comptoir.dunning.api", fromlist=["router"]).router)
     api.add_router("/", __import__("comptoir.customerfile.api", fromlist=["router"]).router)

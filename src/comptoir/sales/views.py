@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -271,6 +272,8 @@ def quote_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 # -- the customer's page (no login) -------------------------------------------------------
 
+ZERO = Decimal("0")
+
 PROBLEM_MESSAGES = {
     "invalid": gettext_lazy("This link is not valid. Check that you copied it whole."),
     "revoked": gettext_lazy("This link was withdrawn: the quote was replaced or cancelled."),
@@ -430,8 +433,10 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     for link in order.invoice_links.filter(order_line__isnull=False).values(  # type: ignore[attr-defined]
         "order_line_id", "quantity"
     ):
-        invoiced[link["order_line_id"]] = invoiced.get(link["order_line_id"], 0) + link["quantity"]
-    rows = [(line, invoiced.get(line.pk, 0)) for line in lines]
+        invoiced[link["order_line_id"]] = (
+            invoiced.get(link["order_line_id"], ZERO) + link["quantity"]
+        )
+    rows = [(line, invoiced.get(line.pk, ZERO)) for line in lines]
     invoices = (
         order.invoice_links.values_list(  # type: ignore[attr-defined]
             "invoice_line__invoice_id",
