@@ -154,8 +154,36 @@ IBAN_KNOWN = 35
 AMOUNT_EQUAL = 30
 
 
+# Legal forms and filler words a bank label often leaves out of a company's name.
+_NAME_NOISE = {
+    "SARL",
+    "SAS",
+    "SASU",
+    "SA",
+    "EURL",
+    "SNC",
+    "SCI",
+    "SCOP",
+    "SELARL",
+    "EI",
+    "GIE",
+    "STE",
+    "SOCIETE",
+    "ETS",
+    "ETABLISSEMENTS",
+    "CIE",
+    "ET",
+    "LES",
+    "DES",
+    "DU",
+    "DE",
+    "LA",
+    "LE",
+}
+
+
 def _name_in(name: str, text: str) -> bool:
-    words = [w for w in fold(name).split() if len(w) > 2]
+    words = [w for w in fold(name).split() if len(w) > 2 and w not in _NAME_NOISE]
     return bool(words) and all(w in text.split() for w in words[:3])
 
 
