@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -393,11 +393,13 @@ def send_quote(
     subject: str | None = None,
     body: str | None = None,
     email: bool = True,
+    produce_documents: bool = True,
 ) -> OutboxMessage | None:
     """Mark a draft sent, archive its PDF, open its acceptance link and email it.
 
     ``subject`` and ``body`` replace the template's text (their placeholders are filled the
-    same way); ``email=False`` marks it sent without emailing (handed over, posted).
+    same way); ``email=False`` marks it sent without emailing (handed over, posted);
+    ``produce_documents=False`` skips the PDF (loading historical data).
     """
     quote = Quote.objects.select_for_update().select_related("party").get(pk=quote.pk)
     if not quote.lines.exists():
@@ -415,6 +417,8 @@ def send_quote(
         by=by,
         extra_fields=("sent_at", "link_nonce", "email"),
     )
+    if not produce_documents:
+        return None
     document = archive_quote(quote, by=by)
     if not email:
         return None
@@ -459,15 +463,21 @@ def _answerable(quote: Quote, today: date) -> None:
 
 
 @transaction.atomic
-def accept_quote(quote: Quote, *, name: str, ip: str | None, by: Any = None) -> Quote:
-    """Record the customer's "bon pour accord": name, time and IP address."""
+def accept_quote(
+    quote: Quote, *, name: str, ip: str | None, by: Any = None, at: datetime | None = None
+) -> Quote:
+    """Record the customer's "bon pour accord": name, time and IP address.
+
+    ``at`` records an answer given earlier (loading history); it defaults to now.
+    """
     quote = Quote.objects.select_for_update().get(pk=quote.pk)
-    _answerable(quote, timezone.localdate())
+    at = at or timezone.now()
+    _answerable(quote, timezone.localdate(at))
     name = name.strip()
     if not name:
         raise ValidationError({"name": _("Type your name to accept the quote.")})
     quote.accepted_by_name = name[:200]
-    quote.answered_at = timezone.now()
+    quote.answered_at = at
     quote.answer_ip = ip
     transition(
         quote,
@@ -481,12 +491,15 @@ def accept_quote(quote: Quote, *, name: str, ip: str | None, by: Any = None) -> 
 
 
 @transaction.atomic
-def refuse_quote(quote: Quote, *, reason: str, ip: str | None, by: Any = None) -> Quote:
-    """Record the customer's refusal and its reason."""
+def refuse_quote(
+    quote: Quote, *, reason: str, ip: str | None, by: Any = None, at: datetime | None = None
+) -> Quote:
+    """Record the customer's refusal and its reason (``at``: when, for history)."""
     quote = Quote.objects.select_for_update().get(pk=quote.pk)
-    _answerable(quote, timezone.localdate())
+    at = at or timezone.now()
+    _answerable(quote, timezone.localdate(at))
     quote.refusal_reason = reason.strip()[:2000]
-    quote.answered_at = timezone.now()
+    quote.answered_at = at
     quote.answer_ip = ip
     transition(
         quote,
