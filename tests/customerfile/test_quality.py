@@ -31,6 +31,7 @@ from comptoir.customerfile.scoring import (
 from comptoir.customerfile.selectors import prospect_fit, rfm_of_customers
 from comptoir.parties import actions as party_actions
 from comptoir.parties.models import Party, Territory
+from tests.factories import valid_siren
 
 TODAY = date(2026, 11, 26)
 
@@ -257,3 +258,64 @@ def test_prospect_fit_prefers_the_complete_registered_company(assistant: Any, re
     weak = party_actions.create_party(by=assistant, name="Inconnu", is_prospect=True)
     scores = prospect_fit(Party.objects.filter(is_prospect=True))
     assert scores[strong.pk] > scores[weak.pk]
+
+
+@pytest.mark.django_db
+def test_rfm_from_issued_invoices_on_the_quality_page(
+    client_for: Any, make_user: Any, settings: Any, tmp_path: Any
+) -> None:
+    from django.urls import reverse
+
+    from comptoir.core.roles import Role
+    from comptoir.core.selectors import current_company
+    from comptoir.invoicing import actions as invoicing
+
+    settings.DATA_DIR = tmp_path
+    settings.ARCHIVE_ROOT = tmp_path / "archive"
+    company = current_company()
+    company.legal_name, company.siren, company.vat_number = (
+        "Comptoir SAS",
+        "732829320",
+        "FR44732829320",
+    )
+    company.address_line1, company.postcode, company.city = "1 rue de la Paix", "69002", "Lyon"
+    company.legal_form, company.siret, company.rcs_city = "SAS", "73282932000074", "Lyon"
+    company.share_capital_amount = Decimal("10000.00")
+    company.save()
+    assistant = make_user(Role.SALES_ASSISTANT, language="en")
+    line = {
+        "label": "Vase",
+        "quantity": Decimal("1"),
+        "unit_price": Decimal("100.00"),
+        "vat_rate": Decimal("20.00"),
+        "vat_category": "S",
+        "vat_rate_code": "normal",
+    }
+    buyers = [
+        party_actions.create_party(
+            by=assistant, name=f"Client {n}", siren=valid_siren(n + 1), is_customer=True
+        )
+        for n in range(3)
+    ]
+    issues = sorted(
+        (TODAY - timedelta(days=100 * n + k), party.pk, party)
+        for n, party in enumerate(buyers)
+        for k in range(3 - n)
+    )
+    for issue_date, _pk, party in issues:  # legal numbers follow the dates
+        invoicing.issue_invoice(
+            invoicing.create_invoice(party=party, by=assistant, lines=[line]),
+            by=assistant,
+            issue_date=issue_date,
+            produce_documents=False,
+        )
+    scores = rfm_of_customers(on=TODAY)
+    assert set(scores) == {p.pk for p in buyers}
+    assert scores[buyers[0].pk].frequency > scores[buyers[2].pk].frequency
+    assert scores[buyers[0].pk].monetary > scores[buyers[2].pk].monetary
+    client = client_for(assistant)
+    with translation.override("en"):
+        page = client.get(reverse("customerfile:quality"))
+        assert b'id="rfm-segments"' in page.content and b'id="tag-segments"' in page.content
+        client.post(reverse("customerfile:tag_segments"))
+    assert Party.objects.get(pk=buyers[0].pk).tags.get().name.startswith("RFM: ")

@@ -13,6 +13,7 @@ urlpatterns = [
     path("import/<int:pk>/report.csv", views.import_report, name="import_report"),
     path("quality/", views.file_quality, name="quality"),
     path("quality/assign/", views.assign_unassigned, name="assign_unassigned"),
+    path("quality/segments/", views.tag_segments, name="tag_segments"),
     path("gdpr/", views.gdpr_register, name="gdpr"),
     path("gdpr/activities/new/", views.ProcessingActivityEdit.as_view(), name="activity_create"),
     path(

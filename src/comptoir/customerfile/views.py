@@ -8,6 +8,7 @@ while the page polls a progress fragment with htmx (no task queue is needed).
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,11 @@ from comptoir.customerfile.models import (
     ImportStatus,
     ProcessingActivity,
 )
-from comptoir.customerfile.selectors import consent_summary, prospects_past_retention
+from comptoir.customerfile.selectors import (
+    consent_summary,
+    prospects_past_retention,
+    rfm_of_customers,
+)
 from comptoir.parties.models import Contact
 from comptoir.parties.selectors import contacts_visible_to, parties_visible_to
 
@@ -269,6 +274,8 @@ def file_quality(request: HttpRequest) -> HttpResponse:
     parties = quality.active_parties() & parties_visible_to(request.user)
     result = quality.file_quality(parties)
     unassigned = parties.filter(sales_rep__isnull=True).count()
+    visible = set(parties_visible_to(request.user).values_list("pk", flat=True))
+    segments = Counter(score.segment for pk, score in rfm_of_customers().items() if pk in visible)
     return render(
         request,
         "customerfile/quality.html",
@@ -277,8 +284,30 @@ def file_quality(request: HttpRequest) -> HttpResponse:
             "result": result,
             "unassigned": unassigned,
             "can_assign": is_back_office(request.user),
+            "segments": [(SEGMENT_LABELS.get(k, k), n) for k, n in segments.most_common()],
         },
     )
+
+
+SEGMENT_LABELS = {
+    "champions": gettext_lazy("Champions"),
+    "loyal": gettext_lazy("Loyal"),
+    "new": gettext_lazy("New"),
+    "at_risk": gettext_lazy("At risk"),
+    "lost": gettext_lazy("Lost"),
+    "needs_attention": gettext_lazy("Needs attention"),
+}
+
+
+@login_required
+@require_POST
+def tag_segments(request: HttpRequest) -> HttpResponse:
+    _require_back_office(request)
+    count = actions.apply_segment_tags(by=request.user, scores=rfm_of_customers())
+    messages.success(
+        request, _("%(count)d customers tagged with their RFM segment.") % {"count": count}
+    )
+    return redirect("customerfile:quality")
 
 
 @login_required
