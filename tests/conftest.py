@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from comptoir.core.models import User
 from comptoir.core.roles import Role
 
 _counter = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _english(settings: Any) -> Iterator[None]:
+    """Read messages in English: wording assertions must not depend on the French catalogue.
+
+    A test of the French UI creates its user with `language="fr"` (the middleware then
+    activates French for that user's requests) or uses `translation.override("fr")`.
+    """
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +42,7 @@ def make_user(db: Any) -> Callable[..., User]:
         fields.setdefault("first_name", role.replace("_", " ").title())
         fields.setdefault("last_name", f"N{n}")
         fields.setdefault("email", f"{fields['username']}@example.com")
+        fields.setdefault("language", "en")
         user = User(role=role, **fields)
         user.set_password("correct horse battery staple")
         user.save()

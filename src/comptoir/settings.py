@@ -140,7 +140,8 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "fr"
+# French by default; COMPTOIR_LANGUAGE=en makes the CLI and logged-out pages speak English.
+LANGUAGE_CODE = env.str("COMPTOIR_LANGUAGE", default="fr")
 LANGUAGES = [("fr", "Français"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Paris"
@@ -178,8 +179,6 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-NINJA_PAGINATION_PER_PAGE = 50
-NINJA_PAGINATION_MAX_LIMIT = 500
 # Background work (batch invoicing…): `comptoir worker` runs the database queue.
 TASKS = {
     "default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}
@@ -187,6 +186,9 @@ TASKS = {
 # Quotes sent and unanswered for this many days get a follow-up task; links live this long.
 QUOTE_FOLLOW_UP_DAYS = env.int("QUOTE_FOLLOW_UP_DAYS", default=10)
 QUOTE_LINK_MAX_AGE_DAYS = env.int("QUOTE_LINK_MAX_AGE_DAYS", default=60)
+
+NINJA_PAGINATION_PER_PAGE = 50
+NINJA_PAGINATION_MAX_LIMIT = 500
 
 LOGGING = {
     "version": 1,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import subprocess
 import sys
@@ -150,11 +151,13 @@ def test_command_line_exit_code_and_stderr(tmp_path: Path) -> None:
     assert comptoir
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
+    english = {**os.environ, "COMPTOIR_LANGUAGE": "en"}
     failed = subprocess.run(
         [comptoir, "customers", "dedupe", str(empty), "--output", str(tmp_path / "o.csv")],
         capture_output=True,
         text=True,
         check=False,
+        env=english,
     )
     assert failed.returncode != 0
     assert failed.stderr.strip().splitlines()[-1] == "CommandError: The file empty.csv is empty."
@@ -163,6 +166,7 @@ def test_command_line_exit_code_and_stderr(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         check=False,
+        env=english,
     )
     assert ok.returncode == 0, ok.stderr
     assert "16 rows, 10 entities" in ok.stderr
