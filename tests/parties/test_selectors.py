@@ -198,3 +198,18 @@ def test_search_parties_matches_every_word(assistant: User) -> None:
     PartyFactory(by=assistant, name="Électricité du Nord")
     names = [p.name for p in search_parties(Party.objects.order_by("name"), "electricite lyon")]
     assert names == ["Électricité Générale de Lyon"]
+
+
+@pytest.mark.django_db
+def test_home_tile_counts_only_the_reps_portfolio(
+    client_for: Any, rep: Any, other_rep: Any, assistant: Any
+) -> None:
+    from tests.factories import PartyFactory
+
+    PartyFactory(by=assistant, name="Mine", sales_rep=rep, is_customer=True)
+    PartyFactory(by=assistant, name="Theirs", sales_rep=other_rep, is_customer=True)
+    PartyFactory(by=assistant, name="Lead", sales_rep=rep, is_customer=False, is_prospect=True)
+    body = client_for(rep).get("/").content.decode()
+    assert "My portfolio" in body
+    assert "Customers: 1 · Prospects: 1" in body
+    assert "Customers: 2 · Prospects: 1" in client_for(assistant).get("/").content.decode()

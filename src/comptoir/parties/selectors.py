@@ -156,3 +156,25 @@ def effective_payment_terms(party: Party) -> PaymentTerms:
         return PaymentTerms(party.payment_terms_days, party.payment_terms_base)
     company = current_company()
     return PaymentTerms(company.payment_terms_days, company.payment_terms_base)
+
+
+def portfolio_tile(user: Any) -> dict[str, Any] | None:
+    """Home tile: the customers and prospects the user looks after (a rep: their portfolio)."""
+    from django.db.models import Count, Q
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    counts = (
+        parties_visible_to(user)
+        .filter(is_active=True)
+        .aggregate(
+            customers=Count("pk", filter=Q(is_customer=True)),
+            prospects=Count("pk", filter=Q(is_prospect=True)),
+        )
+    )
+    title = _("My portfolio") if is_sales_rep(user) else _("Customers and prospects")
+    return {
+        "title": title,
+        "value": _("Customers: %(customers)d · Prospects: %(prospects)d") % counts,
+        "url": reverse("parties:list"),
+    }
