@@ -287,3 +287,26 @@ def test_mapping_is_suggested_from_french_and_english_headers() -> None:
         "country",
     ]
     assert importing.check_mapping(["email", "email"]) != []
+
+
+def test_a_colleague_row_brings_the_address_the_first_row_lacked(tmp_path: Path) -> None:
+    rows = [
+        HEADER,
+        ["Cave Moreau", "493877625", "Lucie", "Moreau", "lucie@cave-moreau.fr", "", "", "", ""],
+        [
+            "Cave Moreau",
+            "493877625",
+            "Paul",
+            "Roux",
+            "paul@cave-moreau.fr",
+            "",
+            "10 rue de la Paix",
+            "13001",
+            "Marseille",
+        ],
+    ]
+    _import(_write(tmp_path / "two.csv", rows))
+    party = Party.objects.get()
+    assert party.contacts.count() == 2
+    assert (party.postcode, party.city) == ("13001", "Marseille")
+    assert Address.objects.get(party=party).line1 == "10 rue de la Paix"

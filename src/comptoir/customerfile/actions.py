@@ -215,11 +215,22 @@ def _commit(
             party_rows.setdefault(id(party), []).append(number)
             if row.get("address") and group not in has_address:
                 has_address.add(group)
+                address = row["address"]
                 addresses.append(
-                    Address(
-                        party=party, kind=AddressKind.BILLING, is_default=True, **row["address"]
-                    )
+                    Address(party=party, kind=AddressKind.BILLING, is_default=True, **address)
                 )
+                if not party.postcode:
+                    # The first row of the organisation had no address: this one is its billing
+                    # address, and the party's postcode and town follow it.
+                    location = {
+                        "postcode": address["postcode"],
+                        "city": address["city"],
+                        "country": address.get("country") or party.country,
+                    }
+                    for key, value in location.items():
+                        setattr(party, key, value)
+                    if party.pk is not None:
+                        Party.objects.filter(pk=party.pk).update(**location)
             if row.get("contact"):
                 contact = Contact(party=party, **row["contact"])
                 contact.created_at = contact.updated_at = now
