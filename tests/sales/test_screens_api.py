@@ -106,6 +106,8 @@ def test_quote_screens_from_draft_to_order(
     order_page = client.get(response.url)
     assert "PO-1" in order_page.content.decode()
     assert client.get(response.url.rstrip("/") + "/pdf/")["Content-Type"] == "application/pdf"
+    send = client.get(response.url + "send/")
+    assert send.status_code == 302 and send.url.startswith("/sales/documents/")
     assert client.get("/sales/quotes/").status_code == 200
     assert client.get("/sales/orders/").status_code == 200
     assert client.get("/sales/orders/?export=csv").status_code == 200

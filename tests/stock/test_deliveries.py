@@ -119,6 +119,9 @@ def test_delivery_screens(
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SHIPPED
     assert client.get(f"/stock/deliveries/{delivery.pk}/pdf/")["Content-Type"] == "application/pdf"
+    send = client.get(f"/stock/deliveries/{delivery.pk}/send/")
+    assert send.status_code == 302 and send.url.startswith("/sales/documents/")
+    assert delivery.number in client.get(send.url).content.decode()
     assert client.get("/stock/levels/").status_code == 200
     assert client.get("/stock/alerts/").status_code == 200
     assert client_for(rep).get(f"/stock/deliveries/{delivery.pk}/").status_code == 200

@@ -27,6 +27,7 @@ urlpatterns = [
     path("orders/<int:pk>/", views.order_detail, name="order_detail"),
     path("orders/<int:pk>/cancel/", views.order_cancel, name="order_cancel"),
     path("orders/<int:pk>/pdf/", views.order_pdf, name="order_pdf"),
+    path("orders/<int:pk>/send/", views.order_send, name="order_send"),
     path("tasks/", views.task_list, name="tasks"),
     path("tasks/<int:pk>/done/", views.task_done, name="task_done"),
     path("documents/<int:pk>/send/", views.DocumentSend.as_view(), name="document_send"),

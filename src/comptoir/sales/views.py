@@ -488,6 +488,14 @@ def order_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     return pdf_response(read_archived(document), document.filename)
 
 
+@login_required
+def order_send(request: HttpRequest, pk: int) -> HttpResponse:
+    """Archive the acknowledgement if needed, then open the sending form."""
+    order = changeable_order(request, pk)
+    document = actions.archive_order_acknowledgement(order, by=request.user)
+    return redirect("sales:document_send", pk=document.pk)
+
+
 # -- tasks, sending, templates ------------------------------------------------------------
 
 

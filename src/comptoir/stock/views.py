@@ -171,6 +171,17 @@ def delivery_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     return pdf_response(actions.delivery_pdf(delivery), f"{delivery.number}-draft.pdf")
 
 
+@login_required
+def delivery_send(request: HttpRequest, pk: int) -> HttpResponse:
+    """Open the sending form of a shipped delivery's note."""
+    delivery = _changeable_delivery(request, pk)
+    if delivery.status != DeliveryStatus.SHIPPED:
+        messages.error(request, _("Ship the delivery before sending its note."))
+        return redirect("stock:delivery_detail", pk=delivery.pk)
+    document = actions.archive_delivery_note(delivery, by=request.user)
+    return redirect("sales:document_send", pk=document.pk)
+
+
 class StockLevelList(ListScreen):
     title = gettext_lazy("Stock levels")
     permission = "stock.view_stock"
