@@ -43,6 +43,7 @@ from comptoir.customerfile.models import (
     ImportStatus,
     ProcessingActivity,
 )
+from comptoir.customerfile.readers import ENCODING_LABELS
 from comptoir.customerfile.selectors import (
     consent_summary,
     prospects_past_retention,
@@ -174,6 +175,7 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "title": _("Map the columns of %(file)s") % {"file": batch.file_name},
             "batch": batch,
+            "encoding_label": ENCODING_LABELS.get(batch.encoding, batch.encoding),
             "form": form,
             "columns": list(
                 zip(
@@ -193,6 +195,7 @@ def _progress_context(batch: ImportBatch) -> dict[str, Any]:
     fraction = float(progress.get("fraction") or 0.0)
     return {
         "batch": batch,
+        "encoding_label": ENCODING_LABELS.get(batch.encoding, batch.encoding),
         "progress": progress,
         "percent": int(100 * fraction),
         "running": batch.status in (ImportStatus.CHECKING, ImportStatus.IMPORTING),
