@@ -124,6 +124,14 @@ def test_delivery_screens(
     assert delivery.number in client.get(send.url).content.decode()
     assert client.get("/stock/levels/").status_code == 200
     assert client.get("/stock/alerts/").status_code == 200
+    paper = order.lines.order_by("position").first().product
+    assert "On hand 49" in client.get(f"/stock/products/{paper.pk}/").content.decode()
+    client.post(
+        f"/stock/products/{paper.pk}/",
+        {"reorder_level": "60", "reorder_quantity": "100", "adjustment": "5", "kind": "receipt"},
+    )
+    assert selectors.level_of(paper).on_hand == Decimal("54")
+    assert paper.pk in set(selectors.reorder_alerts().values_list("pk", flat=True))
     assert client_for(rep).get(f"/stock/deliveries/{delivery.pk}/").status_code == 200
     assert client_for(other_rep).get(f"/stock/deliveries/{delivery.pk}/").status_code == 404
     assert client_for(rep).post(f"/stock/deliveries/{delivery.pk}/ship/").status_code == 403

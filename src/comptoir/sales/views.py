@@ -175,6 +175,7 @@ def quote_line_delete(request: HttpRequest, pk: int, line_pk: int) -> HttpRespon
 
 
 class QuoteSend(FormScreen):
+    template_name = "sales/form_with_help.html"
     form_class = SendForm
     title = gettext_lazy("Send the quote")
     permission = "sales.change_quote"

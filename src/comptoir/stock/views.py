@@ -225,6 +225,7 @@ class ReorderAlertList(StockLevelList):
 
 
 class ProductStockEdit(FormScreen):
+    template_name = "sales/form_with_help.html"
     form_class = ProductStockForm
     permission = "stock.change_stock"
     submit_label = gettext_lazy("Save")
