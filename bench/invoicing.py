@@ -5,7 +5,9 @@ same invoices rendered by WeasyPrint from an equivalent HTML template.
     .venv/bin/python bench/invoicing.py [--count 1000] [--lines 20] [--weasyprint-sample 50]
                                         [--cores 0]
 
-Each engine runs in its own child process on a fresh SQLite database in a temporary
+Besides wall-clock rates, it prints CPU milliseconds per document (the issuing process and
+its Saxon worker), which do not depend on what else the machine is doing. Each engine runs
+in its own child process on a fresh SQLite database in a temporary
 directory, so peak RSS is per engine. ``--cores 0`` pins everything to core 0 (the issuing
 process and the Saxon worker it starts); ``--cores 0,1`` lets the Saxon worker run on the
 second core while the issuing process renders. WeasyPrint is in the ``bench`` extra:
@@ -182,6 +184,12 @@ def _peak_rss_mb(pid: int | None = None) -> float:
     return 0.0
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of another process (the Saxon worker)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_typst(count: int, lines: int) -> dict[str, Any]:
     from comptoir.documents.models import ArchivedDocument
     from comptoir.invoicing import validation
@@ -190,11 +198,16 @@ def run_typst(count: int, lines: int) -> dict[str, Any]:
 
     invoices = _drafts(count, lines)
     issue_invoice(invoices[0], by=None)  # warm up: compiler, fonts, Saxon worker
+    worker = validation.worker._process
+    assert worker is not None
+    worker_cpu = _cpu_seconds(worker.pid)
+    cpu = time.process_time()
     started = time.perf_counter()
     for invoice in invoices[1:]:
         issue_invoice(invoice, by=None)
     seconds = time.perf_counter() - started
-    worker = validation.worker._process
+    cpu = time.process_time() - cpu
+    worker_cpu = _cpu_seconds(worker.pid) - worker_cpu
     worker_rss = _peak_rss_mb(worker.pid) if worker is not None else 0.0
     checked, broken = verify_ledger()
     assert broken is None and checked == count
@@ -204,6 +217,8 @@ def run_typst(count: int, lines: int) -> dict[str, Any]:
         "invoices": count - 1,
         "seconds": round(seconds, 2),
         "per_second": round((count - 1) / seconds, 2),
+        "cpu_ms": round(cpu / (count - 1) * 1000, 1),
+        "worker_cpu_ms": round(worker_cpu / (count - 1) * 1000, 1),
         "peak_rss_mb": round(_peak_rss_mb(), 1),
         "worker_peak_rss_mb": round(worker_rss, 1),
     }
@@ -221,15 +236,19 @@ def run_weasyprint(count: int, lines: int) -> dict[str, Any]:
         issued = issue_invoice(invoice, by=None, produce_documents=False)
         documents.append(invoice_print_data(issued, list(issued.lines.order_by("position"))))
     weasyprint.HTML(string=html_for(documents[0])).write_pdf()  # warm up fonts
+    cpu = time.process_time()
     started = time.perf_counter()
     for data in documents[1:]:
         weasyprint.HTML(string=html_for(data)).write_pdf()
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     return {
         "engine": "WeasyPrint: the PDF alone, from equivalent HTML",
         "invoices": count,
         "seconds": round(seconds, 2),
         "per_second": round(count / seconds, 2),
+        "cpu_ms": round(cpu / count * 1000, 1),
+        "worker_cpu_ms": 0.0,
         "peak_rss_mb": round(_peak_rss_mb(), 1),
         "worker_peak_rss_mb": 0.0,
     }
@@ -278,16 +297,30 @@ def main() -> None:
             sys.exit(f"{engine} run failed")
         results.append(json.loads(process.stdout.strip().splitlines()[-1]))
 
-    print(f"{args.lines}-line invoices, cores {sorted(cores)}, {time.strftime('%Y-%m-%d %H:%M')}")
-    print(f"{'engine':<72} {'docs':>6} {'s':>8} {'docs/s':>8} {'RSS MB':>8} {'+worker':>8}")
+    load = os.getloadavg()[0]
+    print(
+        f"{args.lines}-line invoices, cores {sorted(cores)}, load average {load:.1f}, "
+        f"{time.strftime('%Y-%m-%d %H:%M')}"
+    )
+    print(
+        f"{'engine':<72} {'docs':>5} {'s':>7} {'docs/s':>7} {'CPU ms':>7} {'+worker':>7} "
+        f"{'docs/CPU-s':>10} {'RSS MB':>7} {'+worker':>7}"
+    )
     for r in results:
+        per_cpu_second = 1000 / (r["cpu_ms"] + r["worker_cpu_ms"])
+        r["per_cpu_second"] = round(per_cpu_second, 2)
         print(
-            f"{r['engine']:<72} {r['invoices']:>6} {r['seconds']:>8} {r['per_second']:>8} "
-            f"{r['peak_rss_mb']:>8} {r['worker_peak_rss_mb']:>8}"
+            f"{r['engine']:<72} {r['invoices']:>5} {r['seconds']:>7} {r['per_second']:>7} "
+            f"{r['cpu_ms']:>7} {r['worker_cpu_ms']:>7} {r['per_cpu_second']:>10} "
+            f"{r['peak_rss_mb']:>7} {r['worker_peak_rss_mb']:>7}"
         )
     if len(results) == 2:
-        ratio = results[0]["per_second"] / results[1]["per_second"]
-        print(f"Comptoir complete invoices vs WeasyPrint PDF alone: {ratio:.1f}×")
+        wall = results[0]["per_second"] / results[1]["per_second"]
+        cpu = results[0]["per_cpu_second"] / results[1]["per_cpu_second"]
+        print(
+            f"Comptoir complete invoices vs WeasyPrint PDF alone: {wall:.1f}× in wall time, "
+            f"{cpu:.1f}× per CPU-second (all processes counted)"
+        )
 
 
 if __name__ == "__main__":

@@ -152,9 +152,9 @@ def _add_line(invoice: Invoice, **values: Any) -> InvoiceLine:
         fields["position"] = (last or 0) + 1
     line = InvoiceLine(invoice=invoice, **fields)
     _check_line(line)
-    line.net_amount = calculations.line_amounts(
-        line.quantity, line.unit_price, line.discount_rate
-    ).net_amount
+    amounts = calculations.line_amounts(line.quantity, line.unit_price, line.discount_rate)
+    line.allowance_amount = amounts.allowance_amount
+    line.net_amount = amounts.net_amount
     line.save()
     return line
 
@@ -179,9 +179,9 @@ def update_invoice_line(line: InvoiceLine, *, by: Any, **values: Any) -> Invoice
     for name, value in fields.items():
         setattr(line, name, value)
     _check_line(line)
-    line.net_amount = calculations.line_amounts(
-        line.quantity, line.unit_price, line.discount_rate
-    ).net_amount
+    amounts = calculations.line_amounts(line.quantity, line.unit_price, line.discount_rate)
+    line.allowance_amount = amounts.allowance_amount
+    line.net_amount = amounts.net_amount
     line.save()
     record_audit(by, "update_invoice_line", line.invoice, line=line.pk, **diff)
     return line
@@ -321,10 +321,17 @@ class IssuedFiles:
     xml: bytes
 
 
-def apply_totals(invoice: Invoice, lines: Sequence[InvoiceLine]) -> calculations.Totals:
-    """Compute and set line amounts, totals and the VAT breakdown (in memory)."""
+def apply_totals(invoice: Invoice, lines: Sequence[InvoiceLine]) -> list[InvoiceLine]:
+    """Compute and set line amounts, totals and the VAT breakdown (in memory); return the
+    lines whose stored amounts changed."""
+    changed = []
     for line in lines:
         amounts = calculations.line_amounts(line.quantity, line.unit_price, line.discount_rate)
+        if (line.allowance_amount, line.net_amount) != (
+            amounts.allowance_amount,
+            amounts.net_amount,
+        ):
+            changed.append(line)
         line.allowance_amount = amounts.allowance_amount
         line.net_amount = amounts.net_amount
     totals = calculations.invoice_totals(
@@ -358,7 +365,7 @@ def apply_totals(invoice: Invoice, lines: Sequence[InvoiceLine]) -> calculations
         }
         for group in totals.vat_groups
     ]
-    return totals
+    return changed
 
 
 def _check_issuable(invoice: Invoice, lines: Sequence[InvoiceLine], company: Company) -> None:
@@ -438,7 +445,7 @@ def issue_invoice(
     issue_date = issue_date or timezone.localdate()
     series = SERIES[InvoiceKind(invoice.kind)]
     lines = list(invoice.lines.select_related("deducted_invoice").order_by("position", "pk"))
-    apply_totals(invoice, lines)
+    changed_lines = apply_totals(invoice, lines)
     _check_issuable(invoice, lines, company)
     corrected_date = invoice.corrects.issue_date if invoice.corrects else None
     if invoice.is_credit_note and corrected_date and issue_date < corrected_date:
@@ -454,7 +461,8 @@ def issue_invoice(
         invoice.payment_terms_days = days
         invoice.payment_terms_base = base
         invoice.due_date = compute_due_date(issue_date, days, base)
-    InvoiceLine.objects.bulk_update(lines, ["allowance_amount", "net_amount"])
+    if changed_lines:
+        InvoiceLine.objects.bulk_update(changed_lines, ["allowance_amount", "net_amount"])
 
     number = next_number(series, issue_date.year, company=company)
     chain_index = next_sequence(LEDGER_SERIES, 0, company=company)
