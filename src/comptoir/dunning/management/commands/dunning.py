@@ -62,14 +62,18 @@ class Command(BaseCommand):
         on = _date(options["date"])
         quiet = options["no_progress"] or options["dry_run"]
         try:
-            with tqdm(desc="Delivering", unit=" msg", file=sys.stderr, disable=quiet or None) as bar:
-                report = run_dunning(
-                    on, by=None, dry_run=options["dry_run"], progress=bar.update
-                )
+            with tqdm(
+                desc="Delivering", unit=" msg", file=sys.stderr, disable=quiet or None
+            ) as bar:
+                report = run_dunning(on, by=None, dry_run=options["dry_run"], progress=bar.update)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
-        decisions = ", ".join(f"{k} {v}" for k, v in sorted(report.decisions.items())) or "nothing overdue"
-        self.stdout.write(f"Dunning {on.isoformat()}{' (dry run)' if report.dry_run else ''}: {decisions}")
+        decisions = (
+            ", ".join(f"{k} {v}" for k, v in sorted(report.decisions.items())) or "nothing overdue"
+        )
+        self.stdout.write(
+            f"Dunning {on.isoformat()}{' (dry run)' if report.dry_run else ''}: {decisions}"
+        )
         if report.dry_run:
             for row in report.planned:
                 self.stdout.write(
@@ -112,8 +116,14 @@ class Command(BaseCommand):
             )
         except KeyError as exc:
             raise CommandError(f"{exc.args[0]}: add it to dunning/data/ecb_mro_rates.csv") from exc
-        basis = f"contractual rate {rate} %" if rate is not None else "ECB main refinancing rate + 10 points"
-        self.stdout.write(f"Amount due incl. VAT: {format_amount(amount)} €, due {due:%d/%m/%Y}, paid {paid:%d/%m/%Y}")
+        basis = (
+            f"contractual rate {rate} %"
+            if rate is not None
+            else "ECB main refinancing rate + 10 points"
+        )
+        self.stdout.write(
+            f"Amount due incl. VAT: {format_amount(amount)} €, due {due:%d/%m/%Y}, paid {paid:%d/%m/%Y}"
+        )
         self.stdout.write(f"Rate: {basis}; simple interest, actual days / 365")
         if not result.periods:
             self.stdout.write("Paid on time: no late interest, no indemnity.")
