@@ -348,3 +348,23 @@ def test_cli_export_writes_every_format(
             "--number",
             "FA-1999-000001",
         )
+
+
+def test_final_invoice_with_a_document_discount_is_refused(
+    customer: Party,
+    issued_for: Callable[..., Invoice],
+    draft_for: Callable[..., Invoice],
+    assistant: Any,
+) -> None:
+    down = issued_for(
+        customer,
+        [line("Acompte", "1", "100")],
+        kind=InvoiceKind.DOWN_PAYMENT,
+        produce_documents=False,
+    )
+    final = draft_for(customer, [line("Four", "1", "1000")], discount_rate=Decimal("5"))
+    actions.deduct_down_payment(final, down_payment=down, by=assistant)
+    with pytest.raises(ValidationError, match="document discount"):
+        actions.issue_invoice(final, by=assistant, produce_documents=False)
+    final.refresh_from_db()
+    assert final.number is None

@@ -377,6 +377,11 @@ def _check_issuable(invoice: Invoice, lines: Sequence[InvoiceLine], company: Com
         errors.append(
             _("Complete the company profile first: %(fields)s.") % {"fields": ", ".join(missing)}
         )
+    if invoice.discount_rate and any(line.deducted_invoice_id for line in lines):
+        # The document discount would shrink the deducted down payment too.
+        errors.append(
+            _("A final invoice that deducts a down payment cannot have a document discount.")
+        )
     if invoice.total_amount < 0:
         errors.append(_("The total cannot be negative; issue a credit note instead."))
     party = invoice.party
