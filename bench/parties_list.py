@@ -104,14 +104,16 @@ def run_for(db: str, requests: int) -> dict[str, object]:
         env["DATABASE_URL"] = PG_URL
     else:
         env.pop("DATABASE_URL", None)
-    output = subprocess.run(
+    completed = subprocess.run(
         [sys.executable, __file__, "--worker", "--requests", str(requests)],
         env=env,
-        check=True,
+        check=False,
         capture_output=True,
         text=True,
-    ).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    )
+    if completed.returncode != 0:
+        sys.exit(f"{db} worker failed:\n{completed.stderr[-3000:]}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
