@@ -13,7 +13,9 @@ from tests.browser.conftest import log_in
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_assistant_creates_a_customer_after_fixing_a_wrong_siret(page: Any, assistant: User) -> None:
+def test_assistant_creates_a_customer_after_fixing_a_wrong_siret(
+    page: Any, assistant: User
+) -> None:
     log_in(page, assistant.username)
     page.goto("/parties/new/")
     page.fill("#id_name", "Papeterie Lumière")
@@ -34,14 +36,21 @@ def test_assistant_creates_a_customer_after_fixing_a_wrong_siret(page: Any, assi
 
     page.goto("/parties/")
     page.fill("#search", "Lumière")
-    page.wait_for_function("document.querySelector('#list-table').innerText.includes('Papeterie Lumière')")
+    page.wait_for_function(
+        "document.querySelector('#list-table').innerText.includes('Papeterie Lumière')"
+    )
     assert "Papeterie Lumière" in page.locator("#list-table").inner_text()
 
 
-def test_inline_validation_shows_the_siret_message_before_submitting(page: Any, assistant: User) -> None:
+def test_inline_validation_shows_the_siret_message_before_submitting(
+    page: Any, assistant: User
+) -> None:
     log_in(page, assistant.username)
     page.goto("/parties/new/")
     page.fill("#id_siret", "5521005540002")  # 13 digits
     page.locator("#id_siret").blur()
     page.locator("#errors-siret").wait_for()
-    assert "14 digits" in page.locator("#errors-siret").inner_text() or "14 chiffres" in page.locator("#errors-siret").inner_text()
+    assert (
+        "14 digits" in page.locator("#errors-siret").inner_text()
+        or "14 chiffres" in page.locator("#errors-siret").inner_text()
+    )
