@@ -377,6 +377,7 @@ def build_parties(
 # Later issues append builders here: callables (generator, users, report) -> None.
 EXTRA_BUILDERS: list[Callable[[Generator, dict[str, User], DemoReport], None]] = []
 EXTRA_BUILDERS.append(__import__("comptoir.demo.sales_builder", fromlist=["x"]).build_sales_history)
+EXTRA_BUILDERS.append(__import__("comptoir.demo.payments_builder", fromlist=["x"]).build_payments)
 
 
 def build_demo(
