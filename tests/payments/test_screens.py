@@ -122,3 +122,25 @@ def test_statement_of_account_pdf_is_archived_and_downloaded(
     assert response.content.startswith(b"%PDF")
     document = ArchivedDocument.objects.get(kind="statement_of_account_pdf")
     assert document.object_id == str(customer.pk)
+
+
+def test_lists_do_not_query_per_row(
+    make_customer: Callable[..., Party],
+    issue: Callable[..., Invoice],
+    accountant: Any,
+    client_for: Callable[..., Client],
+    django_assert_max_num_queries: Any,
+) -> None:
+    from comptoir.payments.actions import record_payment
+
+    for n in range(8):
+        party = make_customer()
+        issue(party, "10.00", date(2026, 1, 5 + n))
+        record_payment(
+            party=party, amount=Decimal("5"), method="cash", date=date(2026, 2, 1), by=accountant
+        )
+    client = client_for(accountant)
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("payments:list")).status_code == 200
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("payments:aged_balance")).status_code == 200

@@ -350,15 +350,14 @@ def parse_camt053(content: bytes) -> list[ParsedStatement]:
         dates = [ln.booking_date for ln in lines]
         start = _text(stmt, "{*}FrToDt/{*}FrDtTm")
         end = _text(stmt, "{*}FrToDt/{*}ToDtTm")
+        first_amount = stmt.find("{*}Bal/{*}Amt")
+        if first_amount is None:
+            first_amount = stmt.find("{*}Ntry/{*}Amt")
+        currency = first_amount.get("Ccy", "EUR") if first_amount is not None else "EUR"
         statement = ParsedStatement(
             format=CAMT,
             account=account.replace(" ", ""),
-            currency=(
-                stmt.find("{*}Bal/{*}Amt").get("Ccy")
-                if stmt.find("{*}Bal/{*}Amt") is not None
-                else "EUR"
-            )  # type: ignore[union-attr]
-            or "EUR",
+            currency=currency or "EUR",
             start_date=_xml_date(start, line) if start else min(dates, default=date.min),
             end_date=_xml_date(end, line) if end else max(dates, default=date.min),
             opening_balance=opening[0] if opening else None,
@@ -373,7 +372,11 @@ def parse_camt053(content: bytes) -> list[ParsedStatement]:
                     line, f"closing balance {closing[0]} differs from opening + entries {expected}"
                 )
         if statement.start_date == date.min:
-            statement.start_date = statement.end_date = (closing or opening or (None, date.min))[1]  # type: ignore[assignment]
+            # No entry and no period: the statement is dated by its balances.
+            balance = closing or opening
+            if balance is None:
+                raise BankFileError(line, "statement without entries, period or balance")
+            statement.start_date = statement.end_date = balance[1]
         statements.append(statement)
     if not statements:
         raise BankFileError(root.sourceline or 1, "no statement (BkToCstmrStmt/Stmt) in the file")
