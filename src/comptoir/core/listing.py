@@ -113,13 +113,10 @@ class ListScreen(LoginRequiredMixin, View):
     def filtered_queryset(self) -> QuerySet[Any]:
         queryset = self.get_queryset()
         q = self.request.GET.get("q", "").strip()
-        if q and self.search_fields:
+        if q:
             condition = Q()
             for term in q.split()[:5]:
-                term_q = Q()
-                for name in self.search_fields:
-                    term_q |= Q(**{f"{name}__icontains": term})
-                condition &= term_q
+                condition &= self.search_filter(term)
             queryset = queryset.filter(condition)
         for flt in self.filters:
             value = self.request.GET.get(flt.name, "")
@@ -128,6 +125,13 @@ class ListScreen(LoginRequiredMixin, View):
         return queryset.order_by(*self.order_by(self.current_sort()))
 
     # -- rendering -------------------------------------------------------------------
+    def search_filter(self, term: str) -> Q:
+        """Return the condition one search word must meet (any search field contains it)."""
+        condition = Q()
+        for name in self.search_fields:
+            condition |= Q(**{f"{name}__icontains": term})
+        return condition
+
     def visible_columns(self) -> list[Column]:
         return [c for c in self.columns if not c.export_only]
 
