@@ -13,10 +13,18 @@ from comptoir.core import identifiers
 from comptoir.core.models import User
 from comptoir.core.roles import Role
 from comptoir.core.selectors import current_company
+from comptoir.demo import builder
 from comptoir.demo.builder import build_demo
 from comptoir.parties.models import Address, Contact, CustomerCategory, Party, Tag, Territory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+
+@pytest.fixture(autouse=True)
+def _parties_and_catalogue_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    # These tests check parties and catalogue; issued invoices cannot be deleted between two
+    # builds. The sales history is tested on its own (tests/sales/test_demo_history.py).
+    monkeypatch.setattr(builder, "EXTRA_BUILDERS", [])
 
 
 def empty_demo() -> None:

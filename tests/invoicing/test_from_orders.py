@@ -138,6 +138,15 @@ def test_down_payment_then_final_invoice_deducts_it(
     )
 
 
+def test_no_down_payment_on_a_discounted_order(
+    customer: Any, products: list[Any], assistant: Any
+) -> None:
+    order = make_order(customer, products, assistant, discount_rate=Decimal("5"))
+    with pytest.raises(ValidationError):
+        from_orders.create_down_payment_invoice(order, by=assistant, rate=Decimal("30"))
+    assert not Invoice.objects.exists()
+
+
 @pytest.fixture
 def three_customers_delivered(company: Any, products: list[Any], assistant: Any) -> list[Any]:
     parties = [

@@ -141,7 +141,12 @@ def build_sales_history(gen: Generator, users: dict[str, User], report: DemoRepo
                 )
                 counts["orders"] += 1
                 partial = rng.random() < 0.2 and order.lines.count() > 1
-                if not partial and rng.random() < 0.15 and order.total_amount > 800:
+                if (
+                    not partial
+                    and not order.discount_rate
+                    and rng.random() < 0.15
+                    and order.total_amount > 800
+                ):
                     # The final invoice (the delivery's) deducts it.
                     from_orders.create_down_payment_invoice(order, by=assistant, rate=Decimal(30))
                 ship_day = min(answered + timedelta(days=rng.randint(1, 8)), today)

@@ -308,6 +308,11 @@ def create_down_payment_invoice(
     order = _lock_orders({order.pk})[order.pk]
     if order.status == OrderStatus.CANCELLED:
         raise ValidationError(_("A cancelled order takes no down payment."))
+    if order.discount_rate:
+        # The final invoice could not deduct it: a deduction line would be discounted too.
+        raise ValidationError(
+            _("An order with a document discount takes no down payment; invoice it instead.")
+        )
     if not ZERO < rate <= HUNDRED:
         raise ValidationError({"rate": _("Enter a percentage above 0 and at most 100.")})
     samples = {(line.vat_category, line.vat_rate): line for line in order.lines.all()}

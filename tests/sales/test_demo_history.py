@@ -1,0 +1,61 @@
+"""The demo's two years of sales: consistent, chronological, valid, never invoiced twice."""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from django.db.models import Count, Sum
+
+from comptoir.demo.builder import build_demo
+from comptoir.documents.models import ArchivedDocument
+from comptoir.invoicing.models import Invoice, InvoiceKind, InvoiceLine
+from comptoir.invoicing.order_links import OrderInvoiceLink
+from comptoir.sales.models import Order, Quote
+from comptoir.stock.models import Delivery
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+
+def test_two_years_of_sales_history() -> None:
+    report = build_demo(seed=7)
+    assert report.counts["quotes"] > 150
+    assert report.counts["orders"] > 100
+    assert 100 < report.counts["invoices"] < 400  # a few hundred: `make demo` stays fast
+    assert report.counts["credit notes"] >= 3
+    statuses = Counter(Quote.objects.values_list("status", flat=True))
+    assert {"accepted", "refused", "expired"} <= set(statuses)
+    issued = list(Invoice.objects.issued().order_by("chain_index"))
+    assert len(issued) == report.counts["invoices"] + report.counts["credit notes"]
+    # Numbers follow issue dates within each series and year.
+    for kind_series in ("FA", "AV"):
+        rows = [i for i in issued if i.number.startswith(kind_series)]
+        by_number = sorted(rows, key=lambda i: i.number)
+        assert [i.issue_date for i in by_number] == sorted(i.issue_date for i in by_number)
+    # Every issued document has its archived Factur-X PDF (validated when issued).
+    archived = set(ArchivedDocument.objects.values_list("reference", flat=True))
+    assert {i.number for i in issued} <= archived
+    # Seasonality: the autumn is busier than August.
+    months = Counter(Order.objects.values_list("order_date__month", flat=True))
+    assert months[10] > 2 * months[8]
+    # Never a delivery line invoiced twice, never more than delivered.
+    assert (
+        not OrderInvoiceLink.objects.filter(delivery_line__isnull=False)
+        .values("delivery_line")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+    )
+    for row in (
+        OrderInvoiceLink.objects.filter(delivery_line__isnull=False)
+        .values("delivery_line", "delivery_line__quantity")
+        .annotate(total=Sum("quantity"))
+    ):
+        assert row["total"] <= row["delivery_line__quantity"]
+    # Down payments are deducted by final invoices; credit notes correct invoices.
+    down_payments = Invoice.objects.issued().filter(kind=InvoiceKind.DOWN_PAYMENT)
+    assert down_payments.exists()
+    assert InvoiceLine.objects.filter(deducted_invoice__in=down_payments).exists()
+    assert all(c.corrects_id for c in Invoice.objects.filter(kind=InvoiceKind.CREDIT_NOTE))
+    assert Delivery.objects.filter(backorder_of__isnull=False).exists()
+    assert Decimal(0) < sum(i.total_amount for i in issued if i.kind == InvoiceKind.INVOICE)
