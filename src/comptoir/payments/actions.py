@@ -162,7 +162,6 @@ def record_payment(
         raise ValidationError({"amount": _("Enter an amount greater than zero.")})
     if method not in PaymentMethod.values:
         raise ValidationError({"method": _("Choose a payment method.")})
-    sync_settlements()
     if allocations is not None:
         if sum((a for _i, a in allocations), ZERO) > amount:
             raise ValidationError(_("The allocations exceed the payment."))
