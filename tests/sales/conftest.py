@@ -12,6 +12,7 @@ from django.utils import translation
 
 from comptoir.catalogue.models import Product
 from comptoir.core.models import Company, User
+from comptoir.core.roles import Role
 from comptoir.core.selectors import current_company
 from comptoir.invoicing import validation
 from comptoir.parties.models import Party
@@ -40,6 +41,12 @@ def _isolated_files_and_mail(settings: Any, tmp_path: Any) -> None:
     settings.LANGUAGE_CODE = "en"
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     mail.outbox = []
+
+
+@pytest.fixture
+def assistant(make_user: Callable[..., User]) -> User:
+    """The sales assistant, working in English so screen texts can be asserted."""
+    return make_user(Role.SALES_ASSISTANT, language="en")
 
 
 @pytest.fixture

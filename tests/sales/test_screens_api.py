@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
 from typing import Any
@@ -163,3 +164,22 @@ def test_documents_send_command(
     with pytest.raises(CommandError):
         call_command("documents", "send", "--reference", "NOPE-1", "--to", "x@example.com")
     assert ArchivedDocument.objects.filter(reference=order.number).count() == 1
+
+
+def test_follow_up_tasks_show_on_the_dashboard_and_can_be_done(
+    client_for: Any, assistant: Any, make_quote: Any, customer: Any, paper: Any
+) -> None:
+    quote = make_quote(customer, [{"product": paper, "quantity": Decimal("1")}])
+    actions.send_quote(quote, by=assistant, email=False)
+    Quote.objects.filter(pk=quote.pk).update(sent_at=quote.created_at - timedelta(days=30))
+    actions.create_follow_up_tasks(by=assistant)
+    client = client_for(assistant)
+    home = client.get("/").content.decode()
+    assert "Quotes to follow up" in home
+    page = client.get("/sales/tasks/").content.decode()
+    assert quote.reference in page
+    task = quote.follow_up
+    client.post(f"/sales/tasks/{task.pk}/done/")
+    task.refresh_from_db()
+    assert task.done_at is not None
+    assert quote.reference not in client.get("/sales/tasks/").content.decode()
