@@ -58,7 +58,10 @@ class PaymentForm(StyledFormMixin, forms.Form):
         chosen = party
         if chosen is None and self.data.get("party"):
             chosen = Party.objects.filter(pk=self.data.get("party")).first()
-        self.fields["invoices"].queryset = open_invoices(chosen)  # type: ignore[attr-defined]
+        # Only the chosen customer's invoices: the whole base's would make a huge list.
+        self.fields["invoices"].queryset = (  # type: ignore[attr-defined]
+            open_invoices(chosen) if chosen is not None else Invoice.objects.none()
+        )
 
 
 class ScheduleForm(StyledFormMixin, forms.Form):
@@ -113,14 +116,12 @@ class ManualMatchForm(StyledFormMixin, forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        party = None
-        if self.data.get("party"):
-            party = Party.objects.filter(pk=self.data.get("party")).first()
-        queryset = Invoice.objects.filter(settlement__open_amount__gt=0).select_related(
-            "settlement"
-        )
-        if party is not None:
-            queryset = queryset.filter(party=party)
+        party_pk = self.data.get("party") or self.initial.get("party")
+        queryset = Invoice.objects.none()
+        if party_pk:
+            queryset = Invoice.objects.filter(
+                party_id=party_pk, settlement__open_amount__gt=0
+            ).select_related("settlement")
         self.fields["invoices"].queryset = queryset.order_by("settlement__due_date")  # type: ignore[attr-defined]
 
 
