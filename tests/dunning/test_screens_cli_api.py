@@ -79,20 +79,24 @@ def test_run_command_dry_run_then_real(customer: Party, issue: Callable[..., Inv
     assert "already_sent 1" in out.getvalue() and "reminders created 0" in out.getvalue()
 
 
-def test_run_from_the_ui_needs_the_back_office(
+def test_run_from_the_ui_needs_the_back_office_and_runs_in_the_background(
     customer: Party,
     issue: Callable[..., Invoice],
     assistant: Any,
     accountant: Any,
     client_for: Callable[..., Client],
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     issue(customer, "100.00", date(2026, 1, 5))
     data = {"run_date": "2026-02-12", "dry_run": "on"}
     assert client_for(accountant).post(reverse("dunning:runs"), data).status_code == 403
     preview = client_for(assistant).post(reverse("dunning:runs"), data)
     assert preview.status_code == 200 and "Rappel amiable" in preview.content.decode()
     assert not DunningMessage.objects.exists()
-    response = client_for(assistant).post(reverse("dunning:runs"), {"run_date": "2026-02-12"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(assistant).post(reverse("dunning:runs"), {"run_date": "2026-02-12"})
     assert response.status_code == 302
     assert DunningMessage.objects.get().status == MessageStatus.SENT
     page = client_for(accountant).get(response["Location"]).content.decode()

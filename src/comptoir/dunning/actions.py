@@ -156,6 +156,20 @@ def _audit_rows(
     )
 
 
+@transaction.atomic
+def start_dunning_run(on: date, *, by: Any) -> DunningRun:
+    """Open (or reopen) the run of a date and hand it to a background worker."""
+    from comptoir.dunning.tasks import run_dunning_in_background
+
+    run = _open_run(on, by)
+    DunningRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, finished_at=None)
+    record_audit(by, "start_dunning_run", run, run_date=on)
+    user_id = by.pk if getattr(by, "pk", None) else None
+    transaction.on_commit(lambda: run_dunning_in_background.enqueue(on.isoformat(), user_id))
+    run.refresh_from_db()
+    return run
+
+
 def _open_run(on: date, by: Any) -> DunningRun:
     run, _created = DunningRun.objects.get_or_create(
         run_date=on, defaults={"started_by": _user(by)}

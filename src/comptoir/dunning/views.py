@@ -46,24 +46,13 @@ def runs(request: HttpRequest) -> HttpResponse:
         _require(request, "dunning.run_dunning")
         form = RunForm(request.POST)
         if form.is_valid():
-            report = actions.run_dunning(
-                form.cleaned_data["run_date"], by=request.user, dry_run=form.cleaned_data["dry_run"]
-            )
-            if not report.dry_run:
-                messages.success(
-                    request,
-                    _(
-                        "Run done: %(created)s reminders created, %(sent)s emails sent, "
-                        "%(letters)s letters, %(calls)s calls to make."
-                    )
-                    % {
-                        "created": report.created,
-                        "sent": report.emails_sent,
-                        "letters": report.letters,
-                        "calls": report.calls,
-                    },
-                )
-                return redirect("dunning:run", run_date=report.run_date.isoformat())
+            day = form.cleaned_data["run_date"]
+            if form.cleaned_data["dry_run"]:
+                report = actions.run_dunning(day, by=request.user, dry_run=True)
+            else:
+                actions.start_dunning_run(day, by=request.user)
+                messages.success(request, _("The run is under way; this page shows its progress."))
+                return redirect("dunning:run", run_date=day.isoformat())
     return render(
         request,
         "dunning/runs.html",
@@ -93,7 +82,12 @@ def run_detail(request: HttpRequest, run_date: str) -> HttpResponse:
     return render(
         request,
         "dunning/run_detail.html",
-        {"title": _("Dunning run of %(date)s") % {"date": day}, "run": run, "reminders": reminders},
+        {
+            "title": _("Dunning run of %(date)s") % {"date": day},
+            "run": run,
+            "reminders": reminders[:500],
+            "count": reminders.count(),
+        },
     )
 
 
