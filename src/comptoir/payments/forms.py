@@ -14,7 +14,7 @@ from comptoir.core import identifiers
 from comptoir.core.forms import StyledFormMixin
 from comptoir.invoicing.models import Invoice
 from comptoir.parties.models import Party
-from comptoir.payments.models import InvoiceSettlement, PaymentMethod, SepaMandate
+from comptoir.payments.models import PaymentMethod, SepaMandate
 from comptoir.payments.selectors import RECEIVABLE_KINDS
 
 
@@ -165,12 +165,3 @@ class TransferForm(StyledFormMixin, forms.Form):
 
 class TransferBatchForm(StyledFormMixin, forms.Form):
     execution_date = forms.DateField(label=_("Execution date"))
-
-
-class StatementPeriodForm(forms.Form):
-    start = forms.DateField(required=False)
-    end = forms.DateField(required=False)
-
-
-def settlement_of(invoice: Invoice) -> InvoiceSettlement | None:
-    return InvoiceSettlement.objects.filter(invoice=invoice).first()
