@@ -201,3 +201,35 @@ def test_an_instalment_is_chased_on_its_own_due_date(
     latest = DunningMessage.objects.get(run_date=date(2026, 3, 12))
     assert [item["number"] for item in latest.items] == [f"{invoice.number} (2)"]
     assert report.created == 1 and latest.level.rank == 1
+
+
+def test_credit_notes_and_unused_payments_are_not_chased(
+    make_customer: Callable[..., Party],
+    issue: Callable[..., Invoice],
+    assistant: Any,
+    accountant: Any,
+) -> None:
+    from comptoir.invoicing import actions as invoicing
+
+    credited = make_customer("Avoir SARL")
+    invoice = issue(credited, "100.00", date(2026, 1, 5))
+    invoicing.issue_invoice(
+        invoicing.create_credit_note(invoice, by=assistant),
+        by=assistant,
+        issue_date=date(2026, 1, 8),
+        produce_documents=False,
+    )
+    prepaid = make_customer("Acompte SARL")
+    payments.record_payment(
+        party=prepaid,
+        amount=Decimal("50.00"),
+        method="cheque",
+        date=date(2026, 1, 2),
+        by=accountant,
+    )  # no invoice yet: credit
+    later = issue(prepaid, "100.00", date(2026, 1, 9))  # 120 incl. VAT, 50 covered by credit
+    actions.run_dunning(date(2026, 2, 20), by=assistant)
+    messages = {m.party_id: m for m in DunningMessage.objects.all()}
+    assert credited.pk not in messages
+    assert messages[prepaid.pk].total_due == Decimal("70.00")
+    assert messages[prepaid.pk].items[0]["number"] == later.number

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from decimal import Decimal
 
-from django.db.models import Max
+from django.db.models import F, Max, Sum
 
 from comptoir.dunning.engine import OverdueItem
+from comptoir.invoicing.models import InvoiceKind
 from comptoir.parties.models import Contact, Party
 from comptoir.payments.actions import sync_settlements
-from comptoir.payments.models import Payment, PaymentDirection
+from comptoir.payments.models import InvoiceSettlement, Payment, PaymentDirection
 from comptoir.payments.selectors import open_items
 
 
@@ -20,8 +22,20 @@ class CustomerReceivables:
     name = "customer"
 
     def overdue_items(self, on: date) -> Iterable[OverdueItem]:
+        """Open items due before `on`, less the customer's credit (open credit notes and
+        unallocated payments), which covers the oldest items first: nobody is chased for
+        what they have already paid or been credited."""
         sync_settlements()
-        for item in open_items(due_before=on):
+        credit = _available_credit()
+        items = sorted(open_items(due_before=on), key=lambda i: (i.party_id, i.due_date))
+        for item in items:
+            left = credit.get(item.party_id, Decimal("0.00"))
+            if left > 0:
+                used = min(left, item.open_amount)
+                credit[item.party_id] = left - used
+                item.open_amount -= used
+                if item.open_amount <= 0:
+                    continue
             key = f"invoice:{item.invoice_id}"
             if item.instalment is not None:
                 key = f"{key}:{item.instalment}"
@@ -68,3 +82,23 @@ class CustomerReceivables:
     def names(self, party_ids: list[int]) -> dict[int, str]:
         wanted = set(party_ids)
         return {pk: name for pk, name in Party.objects.values_list("pk", "name") if pk in wanted}
+
+
+def _available_credit() -> dict[int, Decimal]:
+    """Return each party's open credit notes plus unallocated payments received."""
+    credit: dict[int, Decimal] = {}
+    notes = (
+        InvoiceSettlement.objects.filter(kind=InvoiceKind.CREDIT_NOTE, open_amount__gt=0)
+        .values("party_id")
+        .annotate(total=Sum("open_amount"))
+        .values_list("party_id", "total")
+    )
+    unallocated = (
+        Payment.objects.filter(direction=PaymentDirection.RECEIPT, allocated_amount__lt=F("amount"))
+        .values("party_id")
+        .annotate(total=Sum(F("amount") - F("allocated_amount")))
+        .values_list("party_id", "total")
+    )
+    for party_id, total in [*notes, *unallocated]:
+        credit[party_id] = credit.get(party_id, Decimal("0.00")) + total
+    return credit
