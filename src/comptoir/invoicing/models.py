@@ -352,4 +352,6 @@ class InvoiceLine(models.Model):
     def _invoice_is_issued(self) -> bool:
         # Read the status from the database: the in-memory invoice may be stale on purpose.
         return Invoice.objects.filter(pk=self.invoice_id, status=InvoiceStatus.ISSUED).exists()
+
+
 from comptoir.invoicing.order_links import InvoicingRun, OrderInvoiceLink  # noqa: E402, F401
