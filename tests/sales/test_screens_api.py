@@ -15,6 +15,7 @@ from comptoir.documents.models import ArchivedDocument
 from comptoir.sales import actions
 from comptoir.sales.models import Quote
 from comptoir.sales.states import QuoteStatus
+from tests.factories import vat_rate
 
 pytestmark = pytest.mark.django_db
 
@@ -92,6 +93,18 @@ def test_quote_screens_from_draft_to_order(
         f"/sales/quotes/{quote.pk}/lines/new/",
         {"product": paper.pk, "quantity": "2", "discount_rate": "0"},
     )
+    client.post(
+        f"/sales/quotes/{quote.pk}/lines/new/",
+        {
+            "label": "Montage",
+            "quantity": "1.5",
+            "unit_code": "HUR",
+            "unit_price": "48",
+            "discount_rate": "0",
+            "vat": vat_rate("tva-20").pk,
+        },
+    )
+    assert quote.lines.get(label="Montage").unit_code == "HUR"
     page = client.get(f"/sales/quotes/{quote.pk}/").content.decode()
     assert "price-rule" in page and "9,80" in page
     client.post(

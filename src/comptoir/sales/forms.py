@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from comptoir.catalogue.models import Product, VatRate
+from comptoir.catalogue.models import Product, Unit, VatRate
 from comptoir.core.forms import StyledFormMixin
 from comptoir.invoicing.models import OperationCategory
 from comptoir.parties.models import Party
@@ -67,6 +67,11 @@ class LineForm(StyledFormMixin, forms.Form):
     quantity = forms.DecimalField(
         label=_("Quantity"), decimal_places=3, min_value=Decimal("0.001"), initial=Decimal(1)
     )
+    unit_code = forms.ChoiceField(
+        label=_("Unit"),
+        choices=[("", _("The product's unit")), *Unit.choices],
+        required=False,
+    )
     unit_price = forms.DecimalField(
         label=_("Unit price excl. VAT"),
         decimal_places=4,
@@ -105,7 +110,7 @@ class LineForm(StyledFormMixin, forms.Form):
             "quantity": data["quantity"],
             "discount_rate": data["discount_rate"],
         }
-        for name in ("product", "vat", "label"):
+        for name in ("product", "vat", "label", "unit_code"):
             if data.get(name):
                 values[name] = data[name]
         if data.get("unit_price") is not None:
