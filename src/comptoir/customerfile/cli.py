@@ -1,7 +1,8 @@
-"""The `import` and `retention` subcommands of `comptoir customers`.
+"""The `import`, `retention` and `scan-duplicates` subcommands of `comptoir customers`.
 
     comptoir customers import FILE [--mapping NAME] [--dry-run] [--role customer] [--tag T]
     comptoir customers retention [--dry-run]
+    comptoir customers scan-duplicates [--dry-run] [--auto-merge]
 
 Progress goes to stderr; a failure exits non-zero with one line saying why and, for an import,
 the path of the error report.
@@ -18,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
-from comptoir.customerfile import gdpr, importing
+from comptoir.customerfile import gdpr, importing, merging
 from comptoir.customerfile.actions import ImportFailed, commit_import, run_retention
 from comptoir.customerfile.models import ImportMapping
 from comptoir.customerfile.readers import ReadError, open_sheet
@@ -174,4 +175,46 @@ def run_retention_command(command: BaseCommand, options: dict[str, Any]) -> None
     command.stdout.write(
         _("%(flag)d prospects flagged, %(anon)d anonymised.")
         % {"flag": flagged, "anon": anonymised}
+    )
+
+
+def add_scan_arguments(parser: CommandParser) -> None:
+    parser.add_argument(
+        "--dry-run", action="store_true", help=_("Count the pairs found; write nothing.")
+    )
+    parser.add_argument(
+        "--auto-merge",
+        action="store_true",
+        help=_("Merge the pairs above the merge threshold at once (the older party survives)."),
+    )
+
+
+def run_scan_duplicates(command: BaseCommand, options: dict[str, Any]) -> None:
+    """Find the likely duplicates among the active parties and queue them for review."""
+    if options["dry_run"] and options["auto_merge"]:
+        raise CommandError(_("--dry-run and --auto-merge exclude each other."))
+    result = merging.scan_duplicates(
+        by=None, dry_run=options["dry_run"], auto_merge=options["auto_merge"]
+    )
+    if options["dry_run"]:
+        command.stdout.write(
+            _(
+                "Dry run: %(pairs)d likely duplicate pairs among %(parties)d parties; nothing written."
+            )
+            % {"pairs": result.pairs, "parties": result.parties}
+        )
+        return
+    command.stdout.write(
+        _(
+            "%(parties)d parties scanned: %(pairs)d pairs found, %(new)d new, %(updated)d "
+            "rescored, %(decided)d already decided, %(merged)d merged automatically."
+        )
+        % {
+            "parties": result.parties,
+            "pairs": result.pairs,
+            "new": result.new,
+            "updated": result.updated,
+            "decided": result.skipped_decided,
+            "merged": result.auto_merged,
+        }
     )

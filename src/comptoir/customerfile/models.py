@@ -239,3 +239,108 @@ class ProcessingActivity(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CandidateStatus(models.TextChoices):
+    OPEN = "open", _("To review")
+    MERGED = "merged", _("Merged")
+    DISMISSED = "dismissed", _("Not a duplicate")
+
+
+class DuplicateCandidate(models.Model):
+    """Two parties of the base the duplicate scan thinks may be one; ``party_a`` has the lower pk."""
+
+    party_a = models.ForeignKey(
+        "parties.Party", verbose_name=_("party"), on_delete=models.CASCADE, related_name="+"
+    )
+    party_b = models.ForeignKey(
+        "parties.Party", verbose_name=_("other party"), on_delete=models.CASCADE, related_name="+"
+    )
+    score = models.FloatField(_("score"))
+    reasons = models.JSONField(_("reasons"), default=list, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=CandidateStatus.choices,
+        default=CandidateStatus.OPEN,
+        db_index=True,
+    )
+    found_at = models.DateTimeField(_("found at"), default=timezone.now)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("duplicate candidate")
+        verbose_name_plural = _("duplicate candidates")
+        ordering = ["-score", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["party_a", "party_b"], name="duplicate_pair_once"),
+            models.CheckConstraint(
+                condition=models.Q(party_a__lt=models.F("party_b")),
+                name="duplicate_pair_ordered",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "-score"], name="duplicate_status_score_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.party_a_id} ~ {self.party_b_id} ({self.score:.1f})"
+
+
+class PartyMerge(models.Model):
+    """One merge of ``merged`` into ``survivor``, with everything it changed so it can be undone.
+
+    ``snapshot`` holds the survivor's and the merged party's field values before the merge, the
+    rows moved (model label → field → pks), the flags cleared on them, the tags added and the
+    rows left on the merged party.
+    """
+
+    survivor = models.ForeignKey(
+        "parties.Party", verbose_name=_("survivor"), on_delete=models.PROTECT, related_name="+"
+    )
+    merged = models.ForeignKey(
+        "parties.Party", verbose_name=_("merged party"), on_delete=models.PROTECT, related_name="+"
+    )
+    snapshot = models.JSONField(_("changes"), default=dict)
+    merged_at = models.DateTimeField(_("merged at"), default=timezone.now)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("merged by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    undone_at = models.DateTimeField(_("undone at"), null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("undone by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("party merge")
+        verbose_name_plural = _("party merges")
+        ordering = ["-merged_at", "-pk"]
+        constraints = [
+            # A party is merged away once at a time: undo first to merge it elsewhere.
+            models.UniqueConstraint(
+                fields=["merged"], condition=models.Q(undone_at=None), name="party_merged_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merged_id} → {self.survivor_id}"
+
+    @property
+    def is_undone(self) -> bool:
+        return self.undone_at is not None

@@ -9,3 +9,4 @@ from comptoir.core.roles import is_any_role, is_back_office
 rules.add_perm("customerfile.import_customers", is_back_office)
 rules.add_perm("customerfile.view_quality", is_any_role)
 rules.add_perm("customerfile.manage_gdpr", is_back_office)
+rules.add_perm("customerfile.merge_parties", is_back_office)

@@ -24,5 +24,11 @@ urlpatterns = [
     path("contacts/<int:pk>/privacy/", views.contact_privacy, name="contact_privacy"),
     path("contacts/<int:pk>/access.<str:fmt>", views.contact_access, name="contact_access"),
     path("contacts/<int:pk>/erase/", views.contact_erase, name="contact_erase"),
+    path("duplicates/", views.DuplicateQueue.as_view(), name="duplicates"),
+    path("duplicates/<int:pk>/", views.merge_candidate, name="merge_candidate"),
+    path("duplicates/<int:pk>/dismiss/", views.dismiss_candidate, name="dismiss_candidate"),
+    path("merges/", views.MergeHistory.as_view(), name="merges"),
+    path("merges/<int:pk>/", views.merge_detail, name="merge_detail"),
+    path("merges/<int:pk>/undo/", views.merge_undo, name="merge_undo"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

@@ -27,9 +27,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from comptoir.core.exports import csv_response, xlsx_response
+from comptoir.core.listing import Column, Filter, ListScreen
 from comptoir.core.roles import is_back_office
 from comptoir.core.views import FormScreen
-from comptoir.customerfile import actions, gdpr, importing, quality
+from comptoir.customerfile import actions, gdpr, importing, merging, quality
 from comptoir.customerfile.forms import (
     ConsentForm,
     ErasureForm,
@@ -38,9 +39,12 @@ from comptoir.customerfile.forms import (
     UploadForm,
 )
 from comptoir.customerfile.models import (
+    CandidateStatus,
+    DuplicateCandidate,
     ImportBatch,
     ImportMapping,
     ImportStatus,
+    PartyMerge,
     ProcessingActivity,
 )
 from comptoir.customerfile.readers import ENCODING_LABELS
@@ -458,3 +462,212 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         "customerfile/unsubscribe.html",
         {"contact": contact, "channel": channel, "done": done, "token": token},
     )
+
+
+# -- duplicates and merges ------------------------------------------------------------------
+
+
+def _require_merge_permission(request: HttpRequest) -> None:
+    if not request.user.has_perm("customerfile.merge_parties"):
+        raise PermissionDenied
+
+
+def _status_choices(request: HttpRequest) -> list[tuple[str, Any]]:
+    return list(CandidateStatus.choices)
+
+
+class DuplicateQueue(ListScreen):
+    """The pairs of parties the scan found, most likely first; open ones unless filtered."""
+
+    title = gettext_lazy("Duplicates to review")
+    permission = "customerfile.merge_parties"
+    export_name = "duplicates"
+    default_sort = "-score"
+    search_fields = ("party_a__name", "party_b__name")
+    columns = (
+        Column("party_a__name", gettext_lazy("Party"), sort="party_a__name", link=True),
+        Column("party_b__name", gettext_lazy("Other party"), sort="party_b__name", link=True),
+        Column("score", gettext_lazy("Score"), sort="score", value=lambda c: f"{c.score:.1f}"),
+        Column("reasons", gettext_lazy("Reasons"), value=lambda c: ", ".join(c.reasons)),
+        Column("status", gettext_lazy("Status"), value=lambda c: c.get_status_display()),
+        Column("found_at", gettext_lazy("Found"), sort="found_at", kind="datetime"),
+    )
+    filters = (
+        Filter(
+            "status",
+            gettext_lazy("Status"),
+            _status_choices,
+            lambda queryset, value: queryset.filter(status=value),
+        ),
+    )
+
+    def detail_url(self, candidate: DuplicateCandidate) -> str:  # type: ignore[override]
+        return reverse("customerfile:merge_candidate", args=[candidate.pk])
+
+    def get_queryset(self) -> Any:
+        queryset = DuplicateCandidate.objects.select_related("party_a", "party_b")
+        if not self.request.GET.get("status"):
+            queryset = queryset.filter(
+                status=CandidateStatus.OPEN, party_a__is_active=True, party_b__is_active=True
+            )
+        return queryset
+
+    def extra_context(self) -> dict[str, Any]:
+        return {"create_url": reverse("customerfile:merges"), "create_label": _("Merge history")}
+
+
+class MergeHistory(ListScreen):
+    """Every merge, newest first, each with its undo."""
+
+    title = gettext_lazy("Merges")
+    permission = "customerfile.merge_parties"
+    export_name = "merges"
+    default_sort = "-merged_at"
+    search_fields = ("survivor__name", "merged__name")
+    columns = (
+        Column("survivor__name", gettext_lazy("Kept"), sort="survivor__name", link=True),
+        Column("merged__name", gettext_lazy("Merged into it"), sort="merged__name"),
+        Column("merged_at", gettext_lazy("Merged at"), sort="merged_at", kind="datetime"),
+        Column("merged_by", gettext_lazy("By")),
+        Column("undone_at", gettext_lazy("Undone at"), kind="datetime"),
+    )
+
+    def detail_url(self, merge: PartyMerge) -> str:  # type: ignore[override]
+        return reverse("customerfile:merge_detail", args=[merge.pk])
+
+    def get_queryset(self) -> Any:
+        return PartyMerge.objects.select_related("survivor", "merged", "merged_by")
+
+
+@login_required
+def merge_candidate(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show a pair side by side, a radio per field; merge into the chosen survivor."""
+    _require_merge_permission(request)
+    candidate = get_object_or_404(
+        DuplicateCandidate.objects.select_related("party_a", "party_b"), pk=pk
+    )
+    pair = {candidate.party_a_id: candidate.party_a, candidate.party_b_id: candidate.party_b}
+    wanted = request.POST.get("survivor") or request.GET.get("survivor")
+    survivor_pk = int(wanted) if wanted and wanted.isdigit() and int(wanted) in pair else None
+    if survivor_pk is None:
+        # The older record survives by default: it is the one documents already point at.
+        survivor_pk = candidate.party_a_id
+    survivor = pair[survivor_pk]
+    merged = pair[
+        candidate.party_b_id if survivor_pk == candidate.party_a_id else candidate.party_a_id
+    ]
+    if request.method == "POST":
+        choices = {
+            name: "merged" if request.POST.get(f"field_{name}") == "merged" else "survivor"
+            for name in merging.MERGE_FIELDS
+        }
+        try:
+            merge = merging.merge_parties(survivor, merged, field_choices=choices, by=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("customerfile:merge_candidate", pk=candidate.pk)
+        messages.success(
+            request,
+            _("%(merged)s was merged into %(survivor)s.")
+            % {"merged": merged.name, "survivor": survivor.name},
+        )
+        return redirect("customerfile:merge_detail", pk=merge.pk)
+    defaults = merging.default_choices(survivor, merged)
+    return render(
+        request,
+        "customerfile/merge.html",
+        {
+            "title": _("Merge two parties"),
+            "candidate": candidate,
+            "survivor": survivor,
+            "merged": merged,
+            "rows": [
+                (name, label, mine, theirs, defaults[name])
+                for name, label, mine, theirs in merging.field_rows(survivor, merged)
+            ],
+            "counts": [
+                (_("Contacts"), survivor.contacts.count(), merged.contacts.count()),
+                (_("Addresses"), survivor.addresses.count(), merged.addresses.count()),
+                (
+                    _("Tags"),
+                    ", ".join(t.name for t in survivor.tags.all()),
+                    ", ".join(t.name for t in merged.tags.all()),
+                ),
+            ],
+            "is_open": candidate.status == CandidateStatus.OPEN
+            and survivor.is_active
+            and merged.is_active,
+        },
+    )
+
+
+@login_required
+@require_POST
+def dismiss_candidate(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_merge_permission(request)
+    candidate = get_object_or_404(DuplicateCandidate, pk=pk)
+    try:
+        merging.dismiss_candidate(candidate, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Marked as not a duplicate; it will not be proposed again."))
+    return redirect("customerfile:duplicates")
+
+
+@login_required
+def merge_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show what a merge changed, and offer to undo it."""
+    _require_merge_permission(request)
+    merge = get_object_or_404(
+        PartyMerge.objects.select_related("survivor", "merged", "merged_by", "undone_by"), pk=pk
+    )
+    snapshot = merge.snapshot
+    moved = [
+        (label, sum(len(pks) for pks in per_field.values()))
+        for label, per_field in snapshot.get("moved", {}).items()
+    ]
+    return render(
+        request,
+        "customerfile/merge_detail.html",
+        {
+            "title": _("Merge of %(merged)s into %(survivor)s")
+            % {"merged": merge.merged.name, "survivor": merge.survivor.name},
+            "merge": merge,
+            "changed": [
+                (name, snapshot["survivor"].get(name), value)
+                for name, value in _current_values(merge.survivor, snapshot)
+            ],
+            "moved": moved,
+            "kept": sorted((label, len(pks)) for label, pks in snapshot.get("kept", {}).items()),
+            "left": merging.documents_left_on_merged(merge.survivor),
+        },
+    )
+
+
+def _current_values(party: Any, snapshot: dict[str, Any]) -> list[tuple[str, Any]]:
+    return [(name, getattr(party, name)) for name in snapshot.get("survivor_changed", [])]
+
+
+@login_required
+@require_POST
+def merge_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_merge_permission(request)
+    merge = get_object_or_404(PartyMerge, pk=pk)
+    try:
+        result = merging.unmerge_parties(merge, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("customerfile:merge_detail", pk=merge.pk)
+    stayed = sum(len(pks) for pks in result.stayed.values())
+    text = _("Merge undone: %(count)d rows went back to %(name)s.") % {
+        "count": result.returned,
+        "name": merge.merged.name,
+    }
+    if stayed:
+        text += " " + _("%(count)d issued documents stay on %(survivor)s.") % {
+            "count": stayed,
+            "survivor": merge.survivor.name,
+        }
+    messages.success(request, text)
+    return redirect("customerfile:merge_detail", pk=merge.pk)

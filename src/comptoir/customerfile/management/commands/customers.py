@@ -187,6 +187,11 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         customer_cli.add_retention_arguments,
         customer_cli.run_retention_command,
     ),
+    "scan-duplicates": (
+        "Find the likely duplicates among the active parties and queue them for review.",
+        customer_cli.add_scan_arguments,
+        customer_cli.run_scan_duplicates,
+    ),
 }
 
 
