@@ -13,6 +13,7 @@ from comptoir.invoicing import from_orders
 from comptoir.sales import actions
 from comptoir.sales.states import OrderStatus
 from comptoir.stock import actions as stock_actions
+from tests.factories import PartyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +44,18 @@ def test_only_an_accepted_quote_becomes_an_order(
     quote = make_quote(customer, [{"product": paper, "quantity": Decimal("1")}])
     with pytest.raises(ValidationError):
         actions.create_order_from_quote(quote, by=assistant)
+
+
+def test_a_prospect_who_orders_becomes_a_customer(
+    make_quote: Any, paper: Any, assistant: Any, company: Any
+) -> None:
+    prospect = PartyFactory(name="Cabinet Prospect", is_customer=False, is_prospect=True)
+    quote = make_quote(prospect, [{"product": paper, "quantity": Decimal("1")}])
+    actions.send_quote(quote, by=assistant, email=False)
+    actions.accept_quote(quote, name="Mme Prospect", ip=None)
+    actions.create_order_from_quote(quote, by=assistant)
+    prospect.refresh_from_db()
+    assert prospect.is_customer
 
 
 def test_direct_order_prices_from_the_catalogue(customer: Any, paper: Any, assistant: Any) -> None:

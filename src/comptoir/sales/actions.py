@@ -618,6 +618,11 @@ def create_order_from_quote(quote: Quote, *, by: Any, **values: Any) -> Order:
     )
     order.full_clean(exclude=["quote"])
     order.save()
+    if not quote.party.is_customer:
+        # A prospect who orders becomes a customer.
+        from comptoir.parties.actions import update_party
+
+        update_party(quote.party, by=by, is_customer=True)
     _copy_lines(quote.lines.order_by("position", "pk"), order)
     _refresh_totals(order)
     record_audit(by, "create_order", order, quote=quote.reference)
