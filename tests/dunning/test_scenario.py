@@ -3,13 +3,16 @@ a promise, a dispute and an exclusion change the course, and a bank statement st
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
+from django.db import connection, connections
 
 from comptoir.core.audit import history_for
 from comptoir.documents.models import ArchivedDocument
@@ -233,3 +236,40 @@ def test_credit_notes_and_unused_payments_are_not_chased(
     assert credited.pk not in messages
     assert messages[prepaid.pk].total_due == Decimal("70.00")
     assert messages[prepaid.pk].items[0]["number"] == later.number
+
+
+def test_an_interrupted_batch_keeps_only_its_in_flight_email_back(
+    make_customer: Callable[..., Party], issue: Callable[..., Invoice], assistant: Any
+) -> None:
+    for n in range(4):
+        issue(make_customer(), "10.00", date(2026, 1, 5 + n))
+    actions.run_dunning(date(2026, 2, 20), by=assistant, deliver=False)
+    ids = list(DunningMessage.objects.order_by("pk").values_list("pk", flat=True))
+    # As a process killed while sending the second email of its batch leaves them:
+    DunningMessage.objects.filter(pk=ids[0]).update(status=MessageStatus.SENT, claim="a")
+    DunningMessage.objects.filter(pk__in=ids[1:]).update(status=MessageStatus.SENDING, claim="a")
+    with _held_elsewhere(date(2026, 2, 20)), pytest.raises(ValidationError, match="in progress"):
+        actions.deliver_outbox(date(2026, 2, 20), by=assistant)
+    delivered = actions.deliver_outbox(date(2026, 2, 20), by=assistant)
+    assert delivered == {"sent": 2, "letters": 0, "failed": 0, "uncertain": 1}
+    statuses = dict(DunningMessage.objects.values_list("pk", "status"))
+    assert [statuses[pk] for pk in ids] == ["sent", "sending", "sent", "sent"]
+    assert len(mail.outbox) == 2
+
+
+@contextmanager
+def _held_elsewhere(on: date) -> Iterator[None]:
+    """Hold a run date's delivery lock as another process would."""
+    from comptoir.dunning.actions import _delivery_lock, delivery_lock_key
+
+    if connection.vendor != "postgresql":
+        with _delivery_lock(on):  # a second open file: flock refuses it like another process
+            yield
+        return
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [delivery_lock_key(on)])
+        yield
+    finally:
+        other.close()

@@ -10,11 +10,15 @@ where it stopped and sends nothing twice.
 
 from __future__ import annotations
 
+import fcntl
+import secrets
 import smtplib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -254,7 +258,7 @@ def run_dunning(
     dry_run: bool = False,
     source: OverdueSource | None = None,
     deliver: bool = True,
-    connection: Any = None,
+    mail_connection: Any = None,
     progress: Callable[[int], None] | None = None,
 ) -> RunReport:
     """Run the dunning of `on`: decide levels, write the outbox, deliver it.
@@ -284,7 +288,7 @@ def run_dunning(
     run = _open_run(on, by)
     report.created = write_outbox(run, plan, source, by=by)
     if deliver:
-        delivered = deliver_outbox(on, by=by, connection=connection, progress=progress)
+        delivered = deliver_outbox(on, by=by, mail_connection=mail_connection, progress=progress)
         report.emails_sent = delivered["sent"]
         report.letters = delivered["letters"]
         report.failed = delivered["failed"]
@@ -307,68 +311,141 @@ def run_dunning(
     return report
 
 
+# Emails claimed per durable commit. A process killed mid-batch leaves its in-flight email
+# "sending" (never resent) and the rest of the batch, never attempted, is released on resume.
+EMAIL_BATCH = 100
+
+
 def deliver_outbox(
-    on: date, *, by: Any, connection: Any = None, progress: Callable[[int], None] | None = None
+    on: date,
+    *,
+    by: Any,
+    mail_connection: Any = None,
+    progress: Callable[[int], None] | None = None,
 ) -> dict[str, int]:
     """Send the pending emails and produce the pending letters of a run date."""
     counts = {"sent": 0, "letters": 0, "failed": 0, "uncertain": 0}
-    counts["uncertain"] = DunningMessage.objects.filter(
-        run_date=on, status=MessageStatus.SENDING
-    ).count()
-    pending = DunningMessage.objects.filter(run_date=on, status=MessageStatus.PENDING)
-    emails = list(
-        pending.filter(channel=Channel.EMAIL)
-        .select_related("party")
-        .only("pk", "party__name", "recipient", "subject", "body", "run_date")
-        .order_by("pk")
-    )
-    if emails:
-        outbox = _EmailOutbox()
-        connection = connection or get_connection()
-        connection.open()
-        try:
-            for message in emails:
-                outcome = outbox.send(message, connection)
-                counts[outcome] += 1
-                if progress:
-                    progress(1)
-        finally:
-            connection.close()
-    for message in (
-        pending.filter(channel__in=PAPER).select_related("party", "level").order_by("pk")
-    ):
-        _produce_letter(message, by=by)
-        counts["letters"] += 1
-        if progress:
-            progress(1)
+    with _delivery_lock(on):
+        counts["uncertain"] = _release_interrupted(on)
+        pending = DunningMessage.objects.filter(run_date=on, status=MessageStatus.PENDING)
+        ids = list(
+            pending.filter(channel=Channel.EMAIL).order_by("pk").values_list("pk", flat=True)
+        )
+        if ids:
+            outbox = _EmailOutbox()
+            mail_connection = mail_connection or get_connection()
+            mail_connection.open()
+            try:
+                for start in range(0, len(ids), EMAIL_BATCH):
+                    for outcome in outbox.send_batch(
+                        ids[start : start + EMAIL_BATCH], mail_connection
+                    ):
+                        counts[outcome] += 1
+                        if progress:
+                            progress(1)
+            finally:
+                mail_connection.close()
+        for message in (
+            pending.filter(channel__in=PAPER).select_related("party", "level").order_by("pk")
+        ):
+            _produce_letter(message, by=by)
+            counts["letters"] += 1
+            if progress:
+                progress(1)
     return counts
+
+
+def delivery_lock_key(on: date) -> int:
+    """Return the PostgreSQL advisory-lock key of a run date's delivery."""
+    return 0x44554E4E0000 + on.toordinal()
+
+
+@contextmanager
+def _delivery_lock(on: date) -> Iterator[None]:
+    """Let one process at a time deliver a run date; the lock dies with its process."""
+    if connection.vendor == "postgresql":
+        key = delivery_lock_key(on)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+            acquired = cursor.fetchone()[0]
+        if not acquired:
+            raise ValidationError(_("Another delivery of this run is in progress."))
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+        return
+    lock_path = Path(settings.DATA_DIR) / f"dunning-{on.isoformat()}.lock"
+    with lock_path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise ValidationError(_("Another delivery of this run is in progress.")) from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _release_interrupted(on: date) -> int:
+    """After an interruption, put back the emails a killed process claimed but never tried.
+
+    Emails of a batch go out in id order and each is marked sent as soon as the server took
+    it, so in a batch left "sending" only the lowest id may have reached the server: it
+    stays "sending" (reported, never resent); the others go back to pending. Return how
+    many stay uncertain.
+    """
+    rows = list(
+        DunningMessage.objects.filter(run_date=on, status=MessageStatus.SENDING)
+        .order_by("pk")
+        .values_list("pk", "claim")
+    )
+    in_flight: dict[str, int] = {}
+    for pk, claim in rows:
+        in_flight.setdefault(claim, pk)
+    uncertain = set(in_flight.values())
+    untried = [pk for pk, _claim in rows if pk not in uncertain]
+    if untried:
+        DunningMessage.objects.filter(pk__in=untried).update(status=MessageStatus.PENDING, claim="")
+    return len(uncertain)
 
 
 class _EmailOutbox:
     """Deliver outbox emails at most once each.
 
-    Each row is claimed (pending → sending) by a one-statement UPDATE that commits before the
-    message goes to the mail server, and marked sent (with its time) by another right after.
-    If the process dies in between, the row stays "sending": the next run reports it and
-    never sends it again. The party's history got its entry when the reminder was written
-    to the outbox; the row itself says when it left.
+    A batch is claimed (pending → sending, with a claim token) in one durable commit before
+    any of it goes to the mail server; each email is then marked sent right after the server
+    took it. On PostgreSQL those marks commit asynchronously (no disk flush per email; the
+    next batch's durable claim flushes them): a process killed at any point loses nothing,
+    and only a crash of the database server itself could forget the marks of the current
+    batch. The party's history got its entry when the reminder was written to the outbox.
     """
 
     def __init__(self) -> None:
-        # One plain statement per change: the ORM's per-call overhead was most of a run's time.
+        # One plain statement per email: the ORM's per-call overhead was most of a run's time.
         # The table name comes from the model and is quoted; every value is a parameter.
         table = connection.ops.quote_name(DunningMessage._meta.db_table)
-        self.claim_sql = f"UPDATE {table} SET status = %s WHERE id = %s AND status = %s"  # noqa: S608
         self.sent_sql = f"UPDATE {table} SET status = %s, sent_at = %s WHERE id = %s"  # noqa: S608
         self.failed_sql = f"UPDATE {table} SET status = %s, error = %s WHERE id = %s"  # noqa: S608
 
-    def send(self, message: DunningMessage, mail_connection: Any) -> str:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                self.claim_sql, [MessageStatus.SENDING, message.pk, MessageStatus.PENDING]
+    def send_batch(self, ids: list[int], mail_connection: Any) -> Iterator[str]:
+        token = secrets.token_hex(8)
+        with transaction.atomic():
+            DunningMessage.objects.filter(pk__in=ids, status=MessageStatus.PENDING).update(
+                status=MessageStatus.SENDING, claim=token
             )
-            if cursor.rowcount != 1:
-                return "uncertain"
+        messages = list(
+            DunningMessage.objects.filter(claim=token, status=MessageStatus.SENDING)
+            .select_related("party")
+            .only("pk", "party__name", "recipient", "subject", "body", "run_date")
+            .order_by("pk")
+        )
+        with _relaxed_commits():
+            for message in messages:
+                yield self.send(message, mail_connection)
+
+    def send(self, message: DunningMessage, mail_connection: Any) -> str:
         email = EmailMessage(
             subject=message.subject,
             body=message.body,
@@ -387,6 +464,21 @@ class _EmailOutbox:
             sent_at = connection.ops.adapt_datetimefield_value(timezone.now())
             cursor.execute(self.sent_sql, [MessageStatus.SENT, sent_at, message.pk])
         return "sent"
+
+
+@contextmanager
+def _relaxed_commits() -> Iterator[None]:
+    """On PostgreSQL, commit without waiting for the disk (the next durable commit flushes)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
 
 
 def letter_data(message: DunningMessage) -> dict[str, Any]:

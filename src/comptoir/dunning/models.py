@@ -181,6 +181,8 @@ class DunningMessage(models.Model):
     )
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     error = models.CharField(max_length=300, blank=True)
+    # The delivery batch that claimed this email (see actions.deliver_outbox).
+    claim = models.CharField(max_length=16, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("reminder")
