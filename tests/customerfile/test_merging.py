@@ -11,7 +11,12 @@ from django.urls import reverse
 
 from comptoir.core.audit import history_for
 from comptoir.customerfile import merging
-from comptoir.customerfile.models import CandidateStatus, DuplicateCandidate, PartyMerge
+from comptoir.customerfile.models import (
+    CandidateStatus,
+    DuplicateCandidate,
+    PartyMerge,
+    PartyPrivacy,
+)
 from comptoir.invoicing import actions as invoicing_actions
 from comptoir.invoicing.ledger import verify_ledger
 from comptoir.invoicing.models import Invoice
@@ -308,3 +313,73 @@ def test_reps_get_403_on_every_screen(rep: Any, assistant: Any, client_for: Any)
     assert client.post(reverse("customerfile:merge_undo", args=[merge.pk])).status_code == 403
     merge.refresh_from_db()
     assert not merge.is_undone
+
+
+def test_one_to_one_rows_move_only_when_the_survivor_has_none(assistant: Any) -> None:
+    survivor, merged = _pair(assistant)
+    other = PartyFactory(name="Troisième", by=assistant)
+    theirs = PartyPrivacy.objects.create(party=merged)
+    mine = PartyPrivacy.objects.create(party=survivor)
+    other_privacy = PartyPrivacy.objects.create(party=other)
+
+    merge = merging.merge_parties(survivor, merged, field_choices={}, by=assistant)
+
+    assert PartyPrivacy.objects.get(pk=theirs.pk).party_id == merged.pk
+    assert PartyPrivacy.objects.get(pk=mine.pk).party_id == survivor.pk
+    assert merge.snapshot["kept"]["customerfile.partyprivacy"] == [theirs.pk]
+    mine.delete()
+    merging.unmerge_parties(merge, by=assistant)
+    third = merging.merge_parties(survivor, other, field_choices={}, by=assistant)
+    assert PartyPrivacy.objects.get(pk=other_privacy.pk).party_id == survivor.pk
+    assert third.snapshot["moved"]["customerfile.partyprivacy"] == {"party": [other_privacy.pk]}
+
+
+def test_api_merge_dismiss_undo_and_rep_refused(
+    assistant: Any, rep: Any, api_client_for: Any
+) -> None:
+    survivor, merged = _pair(assistant)
+    third = PartyFactory(name="Boulangerie Martine", by=assistant)
+    pair = DuplicateCandidate.objects.create(party_a=survivor, party_b=merged, score=13.0)
+    other = DuplicateCandidate.objects.create(party_a=survivor, party_b=third, score=6.0)
+    client = api_client_for(assistant)
+    listed = client.get("/api/v1/duplicates").json()
+    assert [c["id"] for c in listed] == [pair.pk, other.pk]
+
+    response = client.post(
+        f"/api/v1/duplicates/{pair.pk}/merge",
+        {"survivor_id": merged.pk, "fields": {"name": "survivor"}},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["survivor_id"] == merged.pk and body["merged_id"] == survivor.pk
+    merged.refresh_from_db()
+    assert merged.name == "Boulangerie Martin SARL"
+    assert merged.siren == valid_siren(4242)  # the default: the non-empty value
+
+    assert client.post(f"/api/v1/duplicates/{other.pk}/dismiss").json()["status"] == "dismissed"
+    again = client.post(f"/api/v1/duplicates/{other.pk}/dismiss")
+    assert again.status_code == 422
+
+    undone = client.post(f"/api/v1/merges/{body['id']}/undo").json()
+    assert undone["undone_at"] is not None
+    survivor.refresh_from_db()
+    assert survivor.is_active
+
+    rep_client = api_client_for(rep)
+    assert rep_client.get("/api/v1/duplicates").status_code == 403
+    assert (
+        rep_client.post(
+            f"/api/v1/duplicates/{pair.pk}/merge",
+            {"survivor_id": merged.pk},
+            content_type="application/json",
+        ).status_code
+        == 403
+    )
+
+
+def test_nav_links_the_queue_for_the_back_office_only(
+    assistant: Any, rep: Any, client_for: Any
+) -> None:
+    assert 'id="nav-duplicates"' in client_for(assistant).get("/").content.decode()
+    assert 'id="nav-duplicates"' not in client_for(rep).get("/").content.decode()

@@ -1,4 +1,4 @@
-"""Customer-file API: consent per contact, access-request export, erasure, import status."""
+"""Customer-file API: consent, access-request export, erasure, import status, duplicates."""
 
 # No `from __future__ import annotations`: django-ninja reads the endpoint annotations.
 
@@ -11,8 +11,8 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
 from comptoir.core.roles import is_back_office
-from comptoir.customerfile import actions, gdpr
-from comptoir.customerfile.models import ImportBatch
+from comptoir.customerfile import actions, gdpr, merging
+from comptoir.customerfile.models import DuplicateCandidate, ImportBatch, PartyMerge
 from comptoir.customerfile.selectors import consent_summary
 from comptoir.parties.models import Contact
 from comptoir.parties.selectors import contacts_visible_to
@@ -130,3 +130,66 @@ def import_status(request: HttpRequest, import_id: int) -> dict[str, Any]:
         "message": batch.message,
         "progress": actions.read_progress(batch),
     }
+
+
+class CandidateOut(Schema):
+    id: int
+    party_a_id: int
+    party_b_id: int
+    score: float
+    reasons: list[str]
+    status: str
+
+
+class MergeIn(Schema):
+    survivor_id: int
+    # Field name → "survivor" or "merged"; fields left out take the screen's defaults.
+    fields: dict[str, Literal["survivor", "merged"]] = {}
+
+
+class MergeOut(Schema):
+    id: int
+    survivor_id: int
+    merged_id: int
+    merged_at: datetime
+    undone_at: datetime | None
+    snapshot: dict[str, Any]
+
+
+@router.get("/duplicates", response=list[CandidateOut])
+def list_duplicates(
+    request: HttpRequest, status: Literal["open", "merged", "dismissed"] = "open"
+) -> Any:
+    """The pairs the duplicate scan queued, most likely first. Back office only."""
+    _back_office(request)
+    return DuplicateCandidate.objects.filter(status=status)[:500]
+
+
+@router.post("/duplicates/{candidate_id}/merge", response=MergeOut)
+def merge_duplicate(request: HttpRequest, candidate_id: int, payload: MergeIn) -> Any:
+    """Merge the pair into the survivor it names, with the chosen fields. Back office only."""
+    _back_office(request)
+    candidate = get_object_or_404(DuplicateCandidate, pk=candidate_id)
+    pair = {candidate.party_a_id: candidate.party_a, candidate.party_b_id: candidate.party_b}
+    if payload.survivor_id not in pair:
+        raise ValidationError({"survivor_id": ["Name one of the two parties of the pair."]})
+    survivor = pair.pop(payload.survivor_id)
+    merged = next(iter(pair.values()))
+    choices = {**merging.default_choices(survivor, merged), **payload.fields}
+    return merging.merge_parties(survivor, merged, field_choices=choices, by=request.user)
+
+
+@router.post("/duplicates/{candidate_id}/dismiss", response=CandidateOut)
+def dismiss_duplicate(request: HttpRequest, candidate_id: int) -> Any:
+    """Say the pair is two parties: it is never proposed again. Back office only."""
+    _back_office(request)
+    candidate = get_object_or_404(DuplicateCandidate, pk=candidate_id)
+    return merging.dismiss_candidate(candidate, by=request.user)
+
+
+@router.post("/merges/{merge_id}/undo", response=MergeOut)
+def undo_merge(request: HttpRequest, merge_id: int) -> Any:
+    """Undo a merge: the merged party and the rows the merge moved come back. Back office only."""
+    _back_office(request)
+    merge = get_object_or_404(PartyMerge, pk=merge_id)
+    return merging.unmerge_parties(merge, by=request.user).merge
