@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import itertools
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -26,6 +27,40 @@ def _english(settings: Any) -> Iterator[None]:
     settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield
+
+
+# Rows that data migrations seed. A transactional test (browser, concurrency) ends with a
+# flush that empties every table, so the tests after it on the same worker get them back.
+SEEDING_MIGRATIONS = [
+    ("comptoir.catalogue.migrations.0002_seed_vat_rates", "seed_vat_rates", "catalogue.VatRate"),
+    (
+        "comptoir.customerfile.migrations.0002_seed_processing_register",
+        "seed",
+        "customerfile.ProcessingActivity",
+    ),
+    (
+        "comptoir.dunning.migrations.0002_default_policy",
+        "create_default_policy",
+        "dunning.DunningPolicy",
+    ),
+]
+
+
+@pytest.fixture(autouse=True)
+def _seeded_reference_data(request: pytest.FixtureRequest) -> None:
+    if request.node.get_closest_marker("django_db") is not None:
+        request.getfixturevalue("_django_db_helper")
+    elif "transactional_db" in request.fixturenames:
+        request.getfixturevalue("transactional_db")
+    elif "db" in request.fixturenames:
+        request.getfixturevalue("db")
+    else:
+        return
+    from django.apps import apps
+
+    for module, function, model in SEEDING_MIGRATIONS:
+        if not apps.get_model(model).objects.exists():
+            getattr(importlib.import_module(module), function)(apps, None)
 
 
 @pytest.fixture(autouse=True)
