@@ -375,21 +375,28 @@ def _clashing_flag(
     return flag if others.exists() else ""
 
 
-def _unique_clash(
-    model: type[models.Model], fk: models.Field[Any, Any], row: Any, survivor: Party
-) -> bool:
-    """Tell whether moving ``row`` to the survivor would break a unique constraint."""
-    if fk.unique:
-        return model._base_manager.filter(**{fk.name: survivor}).exists()
+def _unique_sets(model: type[models.Model], fk: models.Field[Any, Any]) -> list[tuple[str, ...]]:
+    """Return the unconditional unique field sets of ``model`` that include ``fk``."""
     sets: list[tuple[str, ...]] = [tuple(s) for s in model._meta.unique_together]
     sets += [
         tuple(c.fields)
         for c in model._meta.constraints
         if isinstance(c, models.UniqueConstraint) and c.fields and c.condition is None
     ]
+    return [fields for fields in sets if fk.name in fields]
+
+
+def _unique_clash(
+    model: type[models.Model],
+    fk: models.Field[Any, Any],
+    sets: list[tuple[str, ...]],
+    row: Any,
+    survivor: Party,
+) -> bool:
+    """Tell whether moving ``row`` to the survivor would break a unique constraint."""
+    if fk.unique:
+        return model._base_manager.filter(**{fk.name: survivor}).exists()
     for fields in sets:
-        if fk.name not in fields:
-            continue
         lookup = {name: getattr(row, model._meta.get_field(name).attname) for name in fields}
         lookup[fk.name] = survivor.pk
         if model._base_manager.filter(**lookup).exists():
@@ -482,9 +489,15 @@ def merge_parties(
             if staying:
                 kept.setdefault(label, []).extend(staying)
             rows = rows.exclude(stays)
-        to_move: list[Any] = []
+        sets = _unique_sets(model, fk)
+        if not fk.unique and not sets and label not in _SINGLE_FLAGS:
+            # Nothing can clash: move them all without loading them (a customer's invoices).
+            to_move: list[Any] = list(rows.order_by("pk").values_list("pk", flat=True))
+            rows = rows.none()
+        else:
+            to_move = []
         for row in rows.order_by("pk"):
-            if _unique_clash(model, fk, row, survivor):
+            if _unique_clash(model, fk, sets, row, survivor):
                 kept.setdefault(label, []).append(row.pk)
                 continue
             flag = _clashing_flag(label, model, fk.name, row, survivor)
