@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 
 from comptoir.documents.models import ArchivedDocument
 from comptoir.sales import actions
-from comptoir.sales.models import Quote
+from comptoir.sales.models import OutboxMessage, Quote
 from comptoir.sales.states import QuoteStatus
 from tests.factories import vat_rate
 
@@ -196,3 +196,18 @@ def test_follow_up_tasks_show_on_the_dashboard_and_can_be_done(
     task.refresh_from_db()
     assert task.done_at is not None
     assert quote.reference not in client.get("/sales/tasks/").content.decode()
+
+
+def test_outbox_command_sends_what_was_left_pending(assistant: Any, order: Any) -> None:
+    document = actions.archive_order_acknowledgement(order, by=assistant)
+    # Queued inside this test's transaction: its on-commit delivery never runs.
+    message = actions.send_document(document, to="late@example.com", by=assistant)
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        created_at=message.created_at - timedelta(minutes=5)
+    )
+    out = StringIO()
+    call_command("documents", "outbox", stdout=out)
+    assert "1 email(s) sent, 0 failed" in out.getvalue()
+    assert [m.to for m in mail.outbox] == [["late@example.com"]]
+    call_command("documents", "outbox", stdout=out)
+    assert len(mail.outbox) == 1

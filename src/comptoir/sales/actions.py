@@ -864,6 +864,23 @@ def deliver_outbox_message(pk: int) -> bool:
     return True
 
 
+def deliver_pending_messages(*, older_than: timedelta = timedelta(minutes=1)) -> tuple[int, int]:
+    """Send the messages left pending (their on-commit delivery never ran); return (sent, failed).
+
+    Messages caught while sending (status "sending") are not retried: they may have left, and
+    an email goes out at most once.
+    """
+    cutoff = timezone.now() - older_than
+    sent = failed = 0
+    pending = OutboxMessage.objects.filter(status=OutboxStatus.PENDING, created_at__lt=cutoff)
+    for pk in pending.order_by("pk").values_list("pk", flat=True):
+        if deliver_outbox_message(pk):
+            sent += 1
+        elif OutboxMessage.objects.filter(pk=pk, status=OutboxStatus.FAILED).exists():
+            failed += 1
+    return sent, failed
+
+
 @transaction.atomic
 def retry_outbox_message(message: OutboxMessage, *, by: Any) -> OutboxMessage:
     """Put a failed message back in the queue."""

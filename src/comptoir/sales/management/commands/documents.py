@@ -22,10 +22,20 @@ class Command(BaseCommand):
         send.add_argument("--to", required=True, help="Recipient email address.")
         send.add_argument("--subject", help="Instead of the template's subject.")
         send.add_argument("--body", help="Instead of the template's text.")
+        sub.add_parser(
+            "outbox",
+            help="Send the emails still pending (their process stopped before sending); for cron.",
+        )
         listing = sub.add_parser("list", help="List the archived documents of a reference prefix.")
         listing.add_argument("--reference", default="", help="Reference prefix, e.g. FA-2026.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "outbox":
+            sent, failed = actions.deliver_pending_messages()
+            self.stdout.write(f"{sent} email(s) sent, {failed} failed")
+            if failed:
+                raise CommandError(f"{failed} email(s) failed: see the customer's emails")
+            return
         if options["action"] == "list":
             documents = ArchivedDocument.objects.filter(
                 reference__startswith=options["reference"]
