@@ -83,8 +83,15 @@ _SINGLE_FLAGS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+def _concrete_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    found = model._meta.get_field(name)
+    if not isinstance(found, models.Field):
+        raise TypeError(f"{model.__name__}.{name} is not a concrete field")
+    return found
+
+
 def _attname(name: str) -> str:
-    return Party._meta.get_field(name).attname
+    return _concrete_field(Party, name).attname
 
 
 def _value(party: Party, name: str) -> Any:
@@ -187,8 +194,8 @@ def _scan_rows(parties: list[Party]) -> dict[str, list[str]]:
         .order_by("party_id", "-is_primary", "pk")
         .only("party_id", "first_name", "last_name", "email", "phone", "mobile")
     )
-    for contact in contacts:
-        primaries.setdefault(contact.party_id, contact)
+    for row in contacts:
+        primaries.setdefault(row.party_id, row)
     raw: dict[str, list[str]] = {
         name: []
         for name in (
@@ -255,7 +262,7 @@ def scan_duplicates(*, by: Any, dry_run: bool = False, auto_merge: bool = False)
     if len(parties) < 2:
         return result
     raw = _scan_rows(parties)
-    dedupe = deduplicate_customers(raw, len(parties))
+    dedupe = deduplicate_customers(dict(raw), len(parties))
     found: dict[tuple[int, int], tuple[float, list[str]]] = {}
     for k in range(len(dedupe.pair_a)):
         if int(dedupe.decision[k]) == DedupeResult.DISTINCT:
@@ -397,7 +404,7 @@ def _unique_clash(
     if fk.unique:
         return model._base_manager.filter(**{fk.name: survivor}).exists()
     for fields in sets:
-        lookup = {name: getattr(row, model._meta.get_field(name).attname) for name in fields}
+        lookup = {name: getattr(row, _concrete_field(model, name).attname) for name in fields}
         lookup[fk.name] = survivor.pk
         if model._base_manager.filter(**lookup).exists():
             return True
@@ -627,12 +634,12 @@ def unmerge_parties(merge: PartyMerge, *, by: Any) -> UndoResult:
 def field_rows(survivor: Party, merged: Party) -> Iterable[tuple[str, Any, Any, Any]]:
     """Yield (name, label, survivor's value, merged's value) for the merge screen."""
     for name in MERGE_FIELDS:
-        model_field = Party._meta.get_field(name)
+        model_field = _concrete_field(Party, name)
         yield name, model_field.verbose_name, _display(survivor, name), _display(merged, name)
 
 
 def _display(party: Party, name: str) -> Any:
-    model_field = Party._meta.get_field(name)
+    model_field = _concrete_field(Party, name)
     if model_field.choices:
         return getattr(party, f"get_{name}_display")()
     if model_field.is_relation:
