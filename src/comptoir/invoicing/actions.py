@@ -392,10 +392,9 @@ def _check_issuable(invoice: Invoice, lines: Sequence[InvoiceLine], company: Com
 
 
 def produce_files(invoice: Invoice, lines: Sequence[InvoiceLine]) -> IssuedFiles:
-    """Render the PDF, build and validate the CII, and embed it: a Factur-X PDF/A-3."""
-    from comptoir.documents.rendering import render_pdf
+    """Build and validate the CII, and render the PDF that carries it: a Factur-X PDF/A-3."""
     from comptoir.invoicing.einvoice import build_cii
-    from comptoir.invoicing.facturx import embed_cii
+    from comptoir.invoicing.facturx import render_facturx
     from comptoir.invoicing.printing import invoice_print_data
     from comptoir.invoicing.validation import start_validation
 
@@ -403,8 +402,7 @@ def produce_files(invoice: Invoice, lines: Sequence[InvoiceLine]) -> IssuedFiles
     # Saxon checks the XML in its worker process while this one renders the PDF.
     validation = start_validation(xml)
     try:
-        pdf = render_pdf("invoice.typ", invoice_print_data(invoice, lines))
-        facturx_pdf = embed_cii(pdf, xml)
+        facturx_pdf = render_facturx("invoice.typ", invoice_print_data(invoice, lines), xml)
     finally:
         validation.findings()
     validation.raise_if_invalid()
