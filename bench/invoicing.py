@@ -6,7 +6,8 @@ same invoices rendered by WeasyPrint from an equivalent HTML template.
                                         [--cores 0]
 
 Besides wall-clock rates, it prints CPU milliseconds per document (the issuing process and
-its Saxon worker), which do not depend on what else the machine is doing. Each engine runs
+its Saxon worker), which do not depend on what else the machine is doing, and the CPU time of
+each step. Drafts are made as ``create_invoice`` leaves them (line amounts computed). Each engine runs
 in its own child process on a fresh SQLite database in a temporary
 directory, so peak RSS is per engine. ``--cores 0`` pins everything to core 0 (the issuing
 process and the Saxon worker it starts); ``--cores 0,1`` lets the Saxon worker run on the
@@ -121,7 +122,9 @@ def _setup(workdir: str) -> None:
 
 
 def _drafts(count: int, lines: int) -> list[Any]:
+    """Create drafts as ``create_invoice`` leaves them (line amounts computed), in bulk."""
     from comptoir.core.selectors import current_company
+    from comptoir.invoicing.calculations import line_amounts
     from comptoir.invoicing.models import Invoice, InvoiceLine
     from comptoir.parties.models import Address, Party
 
@@ -153,9 +156,10 @@ def _drafts(count: int, lines: int) -> list[Any]:
     )
     invoices = Invoice.objects.bulk_create([Invoice(party=party) for _ in range(count)])
     rates = [Decimal("20.00"), Decimal("20.00"), Decimal("10.00"), Decimal("5.50")]
-    InvoiceLine.objects.bulk_create(
-        [
-            InvoiceLine(
+    drafted = []
+    for i, invoice in enumerate(invoices):
+        for n in range(lines):
+            line = InvoiceLine(
                 invoice=invoice,
                 position=n + 1,
                 product_reference=f"REF-{n:03d}",
@@ -165,11 +169,47 @@ def _drafts(count: int, lines: int) -> list[Any]:
                 discount_rate=Decimal(n % 3 * 5),
                 vat_rate=rates[n % 4],
             )
-            for i, invoice in enumerate(invoices)
-            for n in range(lines)
-        ]
-    )
+            amounts = line_amounts(line.quantity, line.unit_price, line.discount_rate)
+            line.allowance_amount = amounts.allowance_amount
+            line.net_amount = amounts.net_amount
+            drafted.append(line)
+    InvoiceLine.objects.bulk_create(drafted)
     return invoices
+
+
+# (module, attribute, label) of the steps of issuing timed one by one, in CPU time.
+STEPS = [
+    ("comptoir.invoicing.einvoice", "build_cii", "CII XML build"),
+    ("comptoir.invoicing.validation", "check_xsd", "XSD (lxml)"),
+    ("comptoir.invoicing.printing", "invoice_print_data", "print data"),
+    ("comptoir.documents.rendering", "render_pdf", "Typst PDF/A-3 + attachment"),
+    ("comptoir.invoicing.facturx", "declare_facturx", "Factur-X XMP"),
+    ("comptoir.invoicing.validation", "parse_svrl", "SVRL reports (lxml)"),
+    ("comptoir.invoicing.ledger", "document_hash", "hash chain"),
+    ("comptoir.documents.actions", "archive_document", "archive (file + row)"),
+]
+
+
+def _time_steps() -> dict[str, float]:
+    """Wrap each step to add up its CPU seconds; return the running totals."""
+    import functools
+    import importlib
+
+    totals: dict[str, float] = {}
+    for module_name, attribute, label in STEPS:
+        module = importlib.import_module(module_name)
+        function = getattr(module, attribute)
+        totals[label] = 0.0
+
+        def timed(*args: Any, _f: Any = function, _label: str = label, **kwargs: Any) -> Any:
+            started = time.process_time()
+            try:
+                return _f(*args, **kwargs)
+            finally:
+                totals[_label] += time.process_time() - started
+
+        setattr(module, attribute, functools.wraps(function)(timed))
+    return totals
 
 
 def _peak_rss_mb(pid: int | None = None) -> float:
@@ -197,14 +237,19 @@ def run_typst(count: int, lines: int) -> dict[str, Any]:
     from comptoir.invoicing.ledger import verify_ledger
 
     invoices = _drafts(count, lines)
+    steps = _time_steps()
     issue_invoice(invoices[0], by=None)  # warm up: compiler, fonts, Saxon worker
     worker = validation.worker._process
     assert worker is not None
+    steps.update(dict.fromkeys(steps, 0.0))
+    saxon: dict[str, float] = {}
     worker_cpu = _cpu_seconds(worker.pid)
     cpu = time.process_time()
     started = time.perf_counter()
     for invoice in invoices[1:]:
         issue_invoice(invoice, by=None)
+        for step, seconds in validation.worker.last_cpu_seconds.items():
+            saxon[step] = saxon.get(step, 0.0) + seconds
     seconds = time.perf_counter() - started
     cpu = time.process_time() - cpu
     worker_cpu = _cpu_seconds(worker.pid) - worker_cpu
@@ -221,6 +266,18 @@ def run_typst(count: int, lines: int) -> dict[str, Any]:
         "worker_cpu_ms": round(worker_cpu / (count - 1) * 1000, 1),
         "peak_rss_mb": round(_peak_rss_mb(), 1),
         "worker_peak_rss_mb": round(worker_rss, 1),
+        "steps_ms": {
+            **{label: round(total / (count - 1) * 1000, 2) for label, total in steps.items()},
+            "database, numbering, audit, rest": round(
+                (cpu - sum(steps.values())) / (count - 1) * 1000, 2
+            ),
+        },
+        "worker_steps_ms": {
+            **{f"Saxon {step}": round(t / (count - 1) * 1000, 2) for step, t in saxon.items()},
+            "worker messages, rest": round(
+                (worker_cpu - sum(saxon.values())) / (count - 1) * 1000, 2
+            ),
+        },
     }
 
 
@@ -321,6 +378,10 @@ def main() -> None:
             f"Comptoir complete invoices vs WeasyPrint PDF alone: {wall:.1f}× in wall time, "
             f"{cpu:.1f}× per CPU-second (all processes counted)"
         )
+    typst = results[0]
+    print("CPU ms per invoice, by step (issuing process, then Saxon worker):")
+    for label, ms in [*typst["steps_ms"].items(), *typst["worker_steps_ms"].items()]:
+        print(f"  {label:<40} {ms:>7.2f}")
 
 
 if __name__ == "__main__":

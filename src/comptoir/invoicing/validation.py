@@ -86,6 +86,8 @@ class SchematronWorker:
         self._lock = threading.Lock()
         # verbatim: the shipped stylesheets as they are, not streamlined (for comparisons).
         self._verbatim = verbatim
+        # CPU seconds the worker spent on the last check, per step (parse, each schematron).
+        self.last_cpu_seconds: dict[str, float] = {}
 
     def _start(self) -> subprocess.Popen[bytes]:
         paths = json.dumps({name: str(path) for name, path in SCHEMATRONS.items()})
@@ -149,6 +151,7 @@ class SchematronWorker:
                 raise SchematronUnavailable("the schematron worker died twice")
         if "error" in answer:
             raise SchematronUnavailable(answer["error"])
+        self.last_cpu_seconds = dict(answer.get("cpu", {}))
         return dict(answer["reports"])
 
     def run(self, xml: bytes, names: list[str]) -> dict[str, str]:
