@@ -279,9 +279,10 @@ def scan_duplicates(*, by: Any, dry_run: bool = False, auto_merge: bool = False)
     with transaction.atomic():
         existing = {
             (c.party_a_id, c.party_b_id): c
-            for c in DuplicateCandidate.objects.filter(
-                party_a__in=[a for a, _b in found], party_b__in=[b for _a, b in found]
-            )
+            # All of them: a list of pks in the query would pass SQLite's variable limit.
+            for c in DuplicateCandidate.objects.only(
+                "pk", "party_a_id", "party_b_id", "score", "reasons", "status"
+            ).iterator(chunk_size=5000)
         }
         new = []
         for (a, b), (score, reasons) in found.items():
