@@ -96,6 +96,9 @@ def test_direct_debit_batch_validates_and_switches_frst_to_rcur(
     # The next collection of the same mandates is recurring.
     assert {m.last_collection_date for m in SepaMandate.objects.all()} == {date(2026, 3, 5)}
     assert actions.sequence_type_for(SepaMandate.objects.first()) == "RCUR"
+    # Marked as ending, the next collection is FNAL and the mandate is then closed.
+    SepaMandate.objects.update(final_next=True)
+    assert actions.sequence_type_for(SepaMandate.objects.first()) == "FNAL"
     payments = actions.record_direct_debit_collection(batch, by=accountant)
     assert len(payments) == 3
     assert set(
@@ -205,3 +208,22 @@ def test_supplier_transfer_batch_validates(accountant: Any, company: Any) -> Non
             ],
             by=accountant,
         )
+
+
+def test_a_one_off_mandate_is_closed_after_its_collection(
+    make_customer: Callable[..., Party], issue: Callable[..., Invoice], accountant: Any
+) -> None:
+    actions.update_sepa_settings(creditor_identifier=ICS, by=accountant)
+    party = make_customer("Une Fois SARL")
+    actions.create_mandate(
+        party=party,
+        reference="RUM-OOFF",
+        signature_date=date(2026, 1, 2),
+        iban="FR7630006000011234567890189",
+        recurring=False,
+        by=accountant,
+    )
+    issue(party, "10.00", date(2026, 2, 1))
+    batch = actions.create_direct_debit_batch(collection_date=date(2026, 3, 5), by=accountant)
+    assert b"<SeqTp>OOFF</SeqTp>" in read_archived(batch.document)
+    assert not SepaMandate.objects.get(reference="RUM-OOFF").is_active

@@ -535,11 +535,15 @@ def create_mandate(
     return mandate
 
 
-def sequence_type_for(mandate: SepaMandate, *, final: bool = False) -> str:
-    """Return the sequence type of the mandate's next collection."""
+def sequence_type_for(mandate: SepaMandate) -> str:
+    """Return the sequence type of the mandate's next collection.
+
+    OOFF for a one-off mandate; FRST the first time a recurring one is used, RCUR after,
+    FNAL when it was marked as ending with its next collection.
+    """
     if not mandate.recurring:
         return SequenceType.ONE_OFF
-    if final:
+    if mandate.final_next and mandate.last_collection_date:
         return SequenceType.FINAL
     return SequenceType.RECURRING if mandate.last_collection_date else SequenceType.FIRST
 
@@ -619,9 +623,13 @@ def create_direct_debit_batch(
             for s, t in zip(settlements, items, strict=True)
         ]
     )
-    SepaMandate.objects.filter(pk__in=[m.pk for m in mandates.values()]).filter(
-        party_id__in={s.party_id for s in settlements}
-    ).update(last_collection_date=collection_date)
+    used = SepaMandate.objects.filter(
+        pk__in=[m.pk for m in mandates.values()], party_id__in={s.party_id for s in settlements}
+    )
+    # A one-off mandate, or one whose final collection this was, cannot be used again.
+    ended = {t.mandate_reference for t in items if t.sequence_type in ("OOFF", "FNAL")}
+    used.filter(reference__in=ended).update(last_collection_date=collection_date, is_active=False)
+    used.exclude(reference__in=ended).update(last_collection_date=collection_date)
     record_audit(by, "create_direct_debit_batch", batch, count=len(items), total=batch.total_amount)
     return batch
 

@@ -135,6 +135,7 @@ class MandateForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = SepaMandate
         fields = ["party", "reference", "signature_date", "iban", "bic", "recurring"]
+        widgets = {"signature_date": forms.DateInput(attrs={"type": "date"})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -318,6 +318,11 @@ class SepaMandate(models.Model):
         _("recurring"), default=True, help_text=_("Unticked: a one-off mandate (OOFF).")
     )
     last_collection_date = models.DateField(_("last collection"), null=True, blank=True)
+    final_next = models.BooleanField(
+        _("next collection is the last (FNAL)"),
+        default=False,
+        help_text=_("The mandate ends after its next collection."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
