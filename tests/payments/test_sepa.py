@@ -97,8 +97,9 @@ def test_direct_debit_batch_validates_and_switches_frst_to_rcur(
     assert {m.last_collection_date for m in SepaMandate.objects.all()} == {date(2026, 3, 5)}
     assert actions.sequence_type_for(SepaMandate.objects.first()) == "RCUR"
     # Marked as ending, the next collection is FNAL and the mandate is then closed.
-    SepaMandate.objects.update(final_next=True)
-    assert actions.sequence_type_for(SepaMandate.objects.first()) == "FNAL"
+    mandate = SepaMandate.objects.get(reference="RUM-2026-0001")
+    actions.end_mandate(mandate, by=accountant)
+    assert actions.sequence_type_for(mandate) == "FNAL"
     payments = actions.record_direct_debit_collection(batch, by=accountant)
     assert len(payments) == 3
     assert set(

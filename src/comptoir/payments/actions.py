@@ -535,6 +535,18 @@ def create_mandate(
     return mandate
 
 
+@transaction.atomic
+def end_mandate(mandate: SepaMandate, *, by: Any) -> SepaMandate:
+    """Make the mandate's next collection its last (FNAL), or close it if never used."""
+    if mandate.last_collection_date is None or not mandate.recurring:
+        mandate.is_active = False
+    else:
+        mandate.final_next = True
+    mandate.save(update_fields=["is_active", "final_next"])
+    record_audit(by, "end_mandate", mandate.party, mandate=mandate.reference)
+    return mandate
+
+
 def sequence_type_for(mandate: SepaMandate) -> str:
     """Return the sequence type of the mandate's next collection.
 

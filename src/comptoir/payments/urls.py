@@ -22,4 +22,5 @@ urlpatterns = [
     path("sepa/", views.sepa, name="sepa"),
     path("sepa/<str:kind>/<int:pk>/download/", views.sepa_download, name="sepa_download"),
     path("sepa/debit/<int:pk>/collected/", views.sepa_collected, name="sepa_collected"),
+    path("sepa/mandates/<int:pk>/end/", views.mandate_end, name="mandate_end"),
 ]

@@ -513,6 +513,16 @@ def sepa_download(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
+def mandate_end(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, "payments.manage_sepa")
+    mandate = get_object_or_404(SepaMandate, pk=pk, is_active=True)
+    actions.end_mandate(mandate, by=request.user)
+    messages.success(request, _("Mandate %(ref)s ends.") % {"ref": mandate.reference})
+    return redirect("payments:sepa")
+
+
+@require_POST
+@login_required
 def sepa_collected(request: HttpRequest, pk: int) -> HttpResponse:
     _require(request, "payments.record_payment")
     batch = get_object_or_404(DirectDebitBatch, pk=pk)
