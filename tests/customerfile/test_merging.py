@@ -383,3 +383,29 @@ def test_nav_links_the_queue_for_the_back_office_only(
 ) -> None:
     assert 'id="nav-duplicates"' in client_for(assistant).get("/").content.decode()
     assert 'id="nav-duplicates"' not in client_for(rep).get("/").content.decode()
+
+
+@pytest.mark.usefixtures("company")
+def test_party_pages_show_the_merge_and_the_issued_invoices_left_behind(
+    assistant: Any, client_for: Any
+) -> None:
+    survivor, merged = _pair(assistant)
+    merged.is_customer = True
+    merged.save(update_fields=["is_customer"])
+    issued = invoicing_actions.create_invoice(
+        party=merged, by=assistant, lines=[line("Flûtes", "3", "1.50")]
+    )
+    invoicing_actions.issue_invoice(issued, by=assistant, produce_documents=False)
+    merge = merging.merge_parties(survivor, merged, field_choices={}, by=assistant)
+    client = client_for(assistant)
+
+    page = client.get(reverse("parties:detail", args=[survivor.pk])).content.decode()
+    assert "Boulangerie Martin SARL was merged into this record" in page
+    assert Invoice.objects.get(pk=issued.pk).number in page
+    assert reverse("customerfile:merge_detail", args=[merge.pk]) in page
+    other = client.get(reverse("parties:detail", args=[merged.pk])).content.decode()
+    assert "Merged into Boulangerie Martin on" in other
+
+    merging.unmerge_parties(merge, by=assistant)
+    page = client.get(reverse("parties:detail", args=[survivor.pk])).content.decode()
+    assert 'id="party-merges"' not in page
