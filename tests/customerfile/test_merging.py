@@ -409,3 +409,18 @@ def test_party_pages_show_the_merge_and_the_issued_invoices_left_behind(
     merging.unmerge_parties(merge, by=assistant)
     page = client.get(reverse("parties:detail", args=[survivor.pk])).content.decode()
     assert 'id="party-merges"' not in page
+
+
+def test_undo_waits_for_a_later_merge_of_the_survivor_to_be_undone(assistant: Any) -> None:
+    survivor, merged = _pair(assistant)
+    third = PartyFactory(name="Boulangerie Martin Lyon", by=assistant)
+    first = merging.merge_parties(survivor, merged, field_choices={}, by=assistant)
+    second = merging.merge_parties(third, survivor, field_choices={}, by=assistant)
+    assert Contact.objects.filter(party=third).count() == 2
+    with pytest.raises(ValidationError, match="undo that merge first"):
+        merging.unmerge_parties(first, by=assistant)
+    merging.unmerge_parties(second, by=assistant)
+    merging.unmerge_parties(first, by=assistant)
+    assert Contact.objects.filter(party=merged).count() == 1
+    assert Contact.objects.filter(party=survivor).count() == 1
+    assert not Contact.objects.filter(party=third).exists()

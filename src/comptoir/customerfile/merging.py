@@ -572,6 +572,13 @@ def unmerge_parties(merge: PartyMerge, *, by: Any) -> UndoResult:
     merge = PartyMerge.objects.select_for_update().get(pk=merge.pk)
     if merge.undone_at is not None:
         raise ValidationError(_("This merge was already undone."))
+    later = PartyMerge.objects.filter(merged=merge.survivor_id, undone_at=None).first()
+    if later is not None:
+        # Its rows may have moved on with it: undo the later merge first, then this one.
+        raise ValidationError(
+            _("%(name)s was merged again since; undo that merge first.")
+            % {"name": later.merged.name}
+        )
     locked = {
         p.pk: p
         for p in Party.objects.select_for_update().filter(
