@@ -248,15 +248,29 @@ def test_scan_command_dry_run_and_auto_merge(assistant: Any, capsys: Any) -> Non
     assert DuplicateCandidate.objects.filter(status=CandidateStatus.MERGED).count() == 3
 
 
-def test_review_queue_and_merge_screen(assistant: Any, client_for: Any) -> None:
+def test_review_queue_and_merge_screen(
+    assistant: Any, client_for: Any, django_assert_max_num_queries: Any
+) -> None:
     survivor, merged = _pair(assistant)
     candidate = DuplicateCandidate.objects.create(
         party_a=survivor, party_b=merged, score=11.5, reasons=["same SIREN", "name 0.93"]
     )
+    for n in range(5):
+        DuplicateCandidate.objects.create(
+            party_a=PartyFactory(by=assistant), party_b=PartyFactory(by=assistant), score=5.0 + n
+        )
     client = client_for(assistant)
-    page = client.get(reverse("customerfile:duplicates"))
+    client.get(reverse("customerfile:duplicates"))
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("customerfile:duplicates"))
     assert page.status_code == 200
-    assert "same SIREN, name 0.93" in page.content.decode()
+    body = page.content.decode()
+    assert "same SIREN, name 0.93" in body and "Merge…" in body
+    # Most likely first.
+    assert body.index("Boulangerie Martin SARL") < body.index("Société")
+    response = client.get(reverse("customerfile:duplicates") + "?export=csv")
+    export = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert "same SIREN, name 0.93" in export and "Merge…" not in export
 
     screen = client.get(reverse("customerfile:merge_candidate", args=[candidate.pk]))
     assert screen.status_code == 200

@@ -491,6 +491,7 @@ class DuplicateQueue(ListScreen):
         Column("reasons", gettext_lazy("Reasons"), value=lambda c: ", ".join(c.reasons)),
         Column("status", gettext_lazy("Status"), value=lambda c: c.get_status_display()),
         Column("found_at", gettext_lazy("Found"), sort="found_at", kind="datetime"),
+        Column("action", "", link=True, value=lambda c: _("Merge…")),
     )
     filters = (
         Filter(
@@ -514,6 +515,11 @@ class DuplicateQueue(ListScreen):
 
     def extra_context(self) -> dict[str, Any]:
         return {"create_url": reverse("customerfile:merges"), "create_label": _("Merge history")}
+
+    def export(self, fmt: str) -> Any:
+        # The "Merge…" link is for the screen, not the spreadsheet.
+        self.columns = tuple(c for c in self.columns if c.key != "action")
+        return super().export(fmt)
 
 
 class MergeHistory(ListScreen):
