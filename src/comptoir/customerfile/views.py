@@ -563,6 +563,9 @@ def merge_candidate(request: HttpRequest, pk: int) -> HttpResponse:
         candidate.party_b_id if survivor_pk == candidate.party_a_id else candidate.party_a_id
     ]
     if request.method == "POST":
+        if candidate.status != CandidateStatus.OPEN:
+            messages.error(request, _("This pair was already decided."))
+            return redirect("customerfile:merge_candidate", pk=candidate.pk)
         choices = {
             name: "merged" if request.POST.get(f"field_{name}") == "merged" else "survivor"
             for name in merging.MERGE_FIELDS
