@@ -307,6 +307,14 @@ def test_not_a_duplicate_from_the_screen(assistant: Any, client_for: Any) -> Non
     assert candidate.status == CandidateStatus.DISMISSED
     page = client.get(reverse("customerfile:duplicates")).content.decode()
     assert "Boulangerie Martin SARL" not in page
+    # A merge posted from a screen opened before the dismissal is refused.
+    stale = client.post(
+        reverse("customerfile:merge_candidate", args=[candidate.pk]), {"survivor": survivor.pk}
+    )
+    assert stale.status_code == 302
+    assert not PartyMerge.objects.exists()
+    merged.refresh_from_db()
+    assert merged.is_active
 
 
 def test_reps_get_403_on_every_screen(rep: Any, assistant: Any, client_for: Any) -> None:
