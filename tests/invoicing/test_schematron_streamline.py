@@ -48,6 +48,9 @@ def test_streamline_applies_each_pattern_to_the_elements_it_can_match() -> None:
 
 def _mutants(xml: bytes, count: int, seed: int) -> Iterator[bytes]:
     """Yield broken variants: elements dropped, emptied, given odd values, repeated."""
+    # Codes outside and inside the code lists, which the streamlined XSLT finds through keys.
+    yield xml.replace(b'unitCode="C62"', b'unitCode="ZZZ"').replace(b">FR<", b">XF<")
+    yield xml.replace(b'unitCode="C62"', b'unitCode="KGM"').replace(b">EUR<", b">EUX<")
     rnd = random.Random(seed)
     values = ["", "X", "0", "-1.50", "20261399", "ZZ", "380", "S", "E", "12.345", "0225"]
     for _ in range(count):

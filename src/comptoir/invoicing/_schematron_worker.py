@@ -37,6 +37,9 @@ def write_message(stream: BinaryIO, message: Any) -> None:
 
 
 CODE_LIST_CALL = re.compile(r"document\('([A-Za-z0-9_.-]+_codedb\.xml)'\)")
+CODE_LOOKUP = re.compile(
+    r"\$comptoir_codedb/codedb/cl\[@id=(\d+)\]/enumeration\[@value=(\$[A-Za-z_][\w.-]*)\]"
+)
 
 
 XSL = "http://www.w3.org/1999/XSL/Transform"
@@ -177,9 +180,18 @@ def compile_stylesheet(processor: Any, compiler: Any, path: str, *, verbatim: bo
         return compiler.compile_stylesheet(stylesheet_text=text)
     (code_list,) = code_lists
     text = CODE_LIST_CALL.sub("$comptoir_codedb", text)
-    text = re.sub(
-        r"(<xsl:stylesheet[^>]*>)", r'\1<xsl:param name="comptoir_codedb"/>', text, count=1
-    )
+    declarations = '<xsl:param name="comptoir_codedb"/>'
+    if not verbatim:
+        # Find codes through keys, indexed once, rather than by scanning a list at every
+        # check: the unit-code list alone has 2,162 entries. Both compare strings and are
+        # true when one of the values is in the list.
+        ids = sorted({int(number) for number, _value in CODE_LOOKUP.findall(text)})
+        text = CODE_LOOKUP.sub(r"key('comptoir-cl-\1', \2, $comptoir_codedb)", text)
+        declarations += "".join(
+            f'<xsl:key name="comptoir-cl-{n}" match="cl[@id={n}]/enumeration" use="@value"/>'
+            for n in ids
+        )
+    text = re.sub(r"(<xsl:stylesheet[^>]*>)", lambda m: m.group(1) + declarations, text, count=1)
     executable = compiler.compile_stylesheet(stylesheet_text=text)
     folder = path.rsplit("/", 1)[0]
     executable.set_parameter(

@@ -330,7 +330,8 @@ def build_cii(invoice: Invoice, lines: Sequence[InvoiceLine]) -> bytes:
         add(reference, "ram:IssuerAssignedID", preceding.number)
         assert preceding.issue_date is not None
         cii.date(reference, "ram:FormattedIssueDateTime", preceding.issue_date, kind="qdt")
-    return etree.tostring(cii.root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    # Not indented: a fifth smaller to embed, to parse and to check, with the same content.
+    return etree.tostring(cii.root, xml_declaration=True, encoding="UTF-8")
 
 
 def billing_mode_of(invoice: Invoice, lines: Sequence[InvoiceLine]) -> str:
