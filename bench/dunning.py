@@ -236,6 +236,21 @@ def letters_per_second(sample: int = 20) -> float:
 PHASES: dict[str, float] = {}
 
 
+def server_cpu() -> float:
+    """Return the CPU seconds used so far by this connection's PostgreSQL backend (0 on SQLite,
+    whose work is already in this process's CPU time)."""
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def timed(module: object, name: str) -> None:
     """Wrap module.name to add its wall time to PHASES (to show where a run spends it)."""
     original = getattr(module, name)
@@ -266,9 +281,10 @@ def main() -> None:
     build()
     build_time = time.perf_counter() - started
     mail.outbox = []
-    started, cpu = time.perf_counter(), time.process_time()
+    started, cpu, db_cpu = time.perf_counter(), time.process_time(), server_cpu()
     report = run_dunning(RUN_DATE, by=None)
     run_time, run_cpu = time.perf_counter() - started, time.process_time() - cpu
+    run_db_cpu = server_cpu() - db_cpu
     phases = dict(PHASES)
     started, cpu = time.perf_counter(), time.process_time()
     again = run_dunning(RUN_DATE, by=None)
@@ -301,9 +317,14 @@ def main() -> None:
     print(f"{extrapolated:<56}{naive_full:>10.1f}{naive_full_cpu:>10.1f}")
     print("-" * 76)
     print(
-        f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
-        "(CPU s is this process only; PostgreSQL's own work is not in it)"
+        f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
+        "CPU s is this process's"
     )
+    if vendor == "postgresql":
+        print(
+            f"  PostgreSQL backend CPU during the run: {run_db_cpu:.1f} s "
+            f"(run CPU, both processes: {run_cpu + run_db_cpu:.1f} s)"
+        )
     print("  phases (wall s): " + ", ".join(f"{k} {v:.1f}" for k, v in phases.items()))
     print(f"decisions: {report.decisions}")
     print(
@@ -318,8 +339,10 @@ def main() -> None:
     print(f"letters (Typst PDF) rendered apart: {rate:.1f}/s")
     target = 30 if vendor == "sqlite" else 20
     verdict = "OK" if run_time < target else "OVER"
+    total_cpu = run_cpu + (run_db_cpu if vendor == "postgresql" else 0.0)
     print(
-        f"target < {target} s on {vendor}: wall {verdict}, CPU {'OK' if run_cpu < target else 'OVER'}"
+        f"target < {target} s on {vendor}: wall {verdict}, "
+        f"CPU {'OK' if total_cpu < target else 'OVER'} ({total_cpu:.1f} s)"
     )
 
 
