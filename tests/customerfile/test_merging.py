@@ -289,7 +289,11 @@ def test_review_queue_and_merge_screen(
     survivor.refresh_from_db()
     assert survivor.name == "Boulangerie Martin SARL" and survivor.email == ""
     detail = client.get(response.url)
-    assert detail.status_code == 200 and "Undo" in detail.content.decode()
+    assert detail.status_code == 200
+    text = detail.content.decode()
+    assert "Undo this merge" in text
+    assert "<td>Name</td><td>Boulangerie Martin</td><td>Boulangerie Martin SARL</td>" in text
+    assert "<li>Contacts: 1</li>" in text and "<li>Addresses: 1</li>" in text
 
     undo = client.post(reverse("customerfile:merge_undo", args=[merge.pk]))
     assert undo.status_code == 302

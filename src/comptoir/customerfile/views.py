@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -53,7 +54,7 @@ from comptoir.customerfile.selectors import (
     prospects_past_retention,
     rfm_of_customers,
 )
-from comptoir.parties.models import Contact
+from comptoir.parties.models import Contact, Party
 from comptoir.parties.selectors import contacts_visible_to, parties_visible_to
 
 # Files from this size on are checked and imported in a background thread with a progress bar.
@@ -489,9 +490,9 @@ class DuplicateQueue(ListScreen):
         Column("party_b__name", gettext_lazy("Other party"), sort="party_b__name", link=True),
         Column("score", gettext_lazy("Score"), sort="score", value=lambda c: f"{c.score:.1f}"),
         Column("reasons", gettext_lazy("Reasons"), value=lambda c: ", ".join(c.reasons)),
+        Column("action", "", link=True, value=lambda c: _("Merge…")),
         Column("status", gettext_lazy("Status"), value=lambda c: c.get_status_display()),
         Column("found_at", gettext_lazy("Found"), sort="found_at", kind="datetime"),
-        Column("action", "", link=True, value=lambda c: _("Merge…")),
     )
     filters = (
         Filter(
@@ -632,30 +633,56 @@ def merge_detail(request: HttpRequest, pk: int) -> HttpResponse:
         PartyMerge.objects.select_related("survivor", "merged", "merged_by", "undone_by"), pk=pk
     )
     snapshot = merge.snapshot
-    moved = [
-        (label, sum(len(pks) for pks in per_field.values()))
-        for label, per_field in snapshot.get("moved", {}).items()
-    ]
+    kept = snapshot.get("kept", {})
+    invoice_model = apps.get_model("invoicing", "Invoice")
     return render(
         request,
         "customerfile/merge_detail.html",
         {
-            "title": _("Merge of %(merged)s into %(survivor)s")
-            % {"merged": merge.merged.name, "survivor": merge.survivor.name},
+            "title": _("Merge of %(merged)s (#%(m)s) into %(survivor)s (#%(s)s)")
+            % {
+                "merged": merge.merged.name,
+                "m": merge.merged_id,
+                "survivor": merge.survivor.name,
+                "s": merge.survivor_id,
+            },
             "merge": merge,
-            "changed": [
-                (name, snapshot["survivor"].get(name), value)
-                for name, value in _current_values(merge.survivor, snapshot)
+            "changed": _changed_fields(merge.survivor, snapshot),
+            "moved": [
+                (_model_label(label), sum(len(pks) for pks in per_field.values()))
+                for label, per_field in snapshot.get("moved", {}).items()
             ],
-            "moved": moved,
-            "kept": sorted((label, len(pks)) for label, pks in snapshot.get("kept", {}).items()),
-            "left": merging.documents_left_on_merged(merge.survivor),
+            "kept": [(_model_label(label), len(pks)) for label, pks in sorted(kept.items())],
+            "left": invoice_model._base_manager.filter(
+                pk__in=kept.get("invoicing.invoice", [])
+            ).order_by("number"),
         },
     )
 
 
-def _current_values(party: Any, snapshot: dict[str, Any]) -> list[tuple[str, Any]]:
-    return [(name, getattr(party, name)) for name in snapshot.get("survivor_changed", [])]
+def _model_label(label: str) -> str:
+    return str(apps.get_model(label)._meta.verbose_name_plural).capitalize()
+
+
+def _shown(value: Any) -> Any:
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    return value
+
+
+def _changed_fields(party: Any, snapshot: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """Return (label, value before the merge, value now) of the survivor's merged fields."""
+    rows = []
+    for attname in snapshot.get("survivor_changed", []):
+        if attname == "name_key":  # derived from the name, not something the user chose
+            continue
+        model_field = next(f for f in Party._meta.concrete_fields if f.attname == attname)
+        now = getattr(party, model_field.name)
+        before = snapshot["survivor"].get(attname)
+        if model_field.is_relation and before is not None:
+            before = model_field.related_model._base_manager.filter(pk=before).first()
+        rows.append((str(model_field.verbose_name).capitalize(), _shown(before), _shown(now)))
+    return rows
 
 
 @login_required
