@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from comptoir.core.audit import history_for
 from comptoir.customerfile import merging
@@ -17,6 +20,7 @@ from comptoir.customerfile.models import (
     PartyMerge,
     PartyPrivacy,
 )
+from comptoir.dunning.models import DunningLevel, DunningMessage, DunningPolicy, DunningRun
 from comptoir.invoicing import actions as invoicing_actions
 from comptoir.invoicing.ledger import verify_ledger
 from comptoir.invoicing.models import Invoice
@@ -450,3 +454,40 @@ def test_undo_waits_for_a_later_merge_of_the_survivor_to_be_undone(assistant: An
     assert Contact.objects.filter(party=merged).count() == 1
     assert Contact.objects.filter(party=survivor).count() == 1
     assert not Contact.objects.filter(party=third).exists()
+
+
+def test_a_row_whose_move_would_break_a_unique_constraint_stays_on_the_merged_party(
+    assistant: Any,
+) -> None:
+    survivor, merged = _pair(assistant)
+    today = timezone.localdate()
+    run = DunningRun.objects.create(run_date=today)
+    policy = DunningPolicy.objects.create(name="Test policy")
+    level = DunningLevel.objects.create(
+        policy=policy, rank=1, name="Reminder", delay_days=5, channel="email"
+    )
+    amounts = {"total_due": Decimal("10.00"), "interest_amount": 0, "indemnity_amount": 0}
+    mine = DunningMessage.objects.create(
+        run=run, party=survivor, level=level, run_date=today, channel="email", **amounts
+    )
+    same_day = DunningMessage.objects.create(
+        run=run, party=merged, level=level, run_date=today, channel="email", **amounts
+    )
+    earlier = DunningMessage.objects.create(
+        run=run,
+        party=merged,
+        level=level,
+        run_date=today - timedelta(days=7),
+        channel="email",
+        **amounts,
+    )
+
+    merge = merging.merge_parties(survivor, merged, field_choices={}, by=assistant)
+
+    assert DunningMessage.objects.get(pk=same_day.pk).party_id == merged.pk
+    assert DunningMessage.objects.get(pk=earlier.pk).party_id == survivor.pk
+    assert DunningMessage.objects.get(pk=mine.pk).party_id == survivor.pk
+    assert merge.snapshot["kept"]["dunning.dunningmessage"] == [same_day.pk]
+    merging.unmerge_parties(merge, by=assistant)
+    assert DunningMessage.objects.get(pk=earlier.pk).party_id == merged.pk
+    assert DunningMessage.objects.get(pk=mine.pk).party_id == survivor.pk
