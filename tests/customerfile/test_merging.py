@@ -280,6 +280,7 @@ def test_review_queue_and_merge_screen(
     assert screen.status_code == 200
     body = screen.content.decode()
     assert "Boulangerie Martin SARL" in body and 'name="field_email"' in body
+    assert 'name="field_naf_code"' not in body  # empty on both sides
 
     choices = {f"field_{name}": "survivor" for name in merging.MERGE_FIELDS}
     choices["field_name"] = "merged"

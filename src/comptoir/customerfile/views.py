@@ -594,6 +594,8 @@ def merge_candidate(request: HttpRequest, pk: int) -> HttpResponse:
             "rows": [
                 (name, label, mine, theirs, defaults[name])
                 for name, label, mine, theirs in merging.field_rows(survivor, merged)
+                # Empty on both sides: nothing to choose.
+                if mine not in ("", None) or theirs not in ("", None)
             ],
             "counts": [
                 (_("Contacts"), survivor.contacts.count(), merged.contacts.count()),
