@@ -438,16 +438,20 @@ def issue_invoice(
     # and waited for: concurrent issuers queue, none fails. Everything that does not need
     # the number is prepared under the invoice's own lock first, so the series and ledger
     # locks are held as briefly as possible.
+    # The corrected invoice and deducted down payments are read only when there are some:
+    # joining them on every issue costs more than the rare extra query.
     invoice = (
-        Invoice.objects.select_for_update(of=("self",))
-        .select_related("party", "corrects")
-        .get(pk=invoice.pk)
+        Invoice.objects.select_for_update(of=("self",)).select_related("party").get(pk=invoice.pk)
     )
     _require_draft(invoice)
     company = current_company()
     issue_date = issue_date or timezone.localdate()
     series = SERIES[InvoiceKind(invoice.kind)]
-    lines = list(invoice.lines.select_related("deducted_invoice").order_by("position", "pk"))
+    lines = list(invoice.lines.order_by("position", "pk"))
+    deducted = Invoice.objects.in_bulk({line.deducted_invoice_id for line in lines} - {None})
+    for line in lines:
+        if line.deducted_invoice_id:
+            line.deducted_invoice = deducted[line.deducted_invoice_id]
     changed_lines = apply_totals(invoice, lines)
     _check_issuable(invoice, lines, company)
     corrected_date = invoice.corrects.issue_date if invoice.corrects else None
