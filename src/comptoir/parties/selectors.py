@@ -47,21 +47,29 @@ def addresses_visible_to(user: Any) -> QuerySet[Address]:
     return Address.objects.none()
 
 
-def search_parties(queryset: QuerySet[Party], text: str) -> QuerySet[Party]:
-    """Narrow to the parties whose name, identifiers, email, city or postcode hold every word."""
-    for term in text.split()[:5]:
-        condition = (
-            Q(name__icontains=term)
-            | Q(siren__startswith=term)
-            | Q(siret__startswith=term)
-            | Q(email__icontains=term)
-            | Q(city__icontains=term)
-            | Q(postcode__startswith=term)
+def party_search_condition(term: str) -> Q:
+    """Match one word the way an assistant types it, on columns with an index for it.
+
+    Digits look for a SIREN, SIRET or postcode that starts with them; anything else for the
+    name without accents or legal form, the email or the town. The i-lookups match the
+    trigram indexes (on UPPER(column)) that PostgreSQL has for these columns.
+    """
+    compact = term.replace(".", "")
+    if compact.isdigit():
+        return (
+            Q(siren__istartswith=compact)
+            | Q(siret__istartswith=compact)
+            | Q(postcode__istartswith=compact)
         )
-        key = name_key(term)
-        if key:
-            condition |= Q(name_key__icontains=key)
-        queryset = queryset.filter(condition)
+    condition = Q(email__icontains=term) | Q(city__icontains=term)
+    key = name_key(term)
+    return condition | (Q(name_key__icontains=key) if key else Q(name__icontains=term))
+
+
+def search_parties(queryset: QuerySet[Party], text: str) -> QuerySet[Party]:
+    """Narrow to the parties that match every word of the search text."""
+    for term in text.split()[:5]:
+        queryset = queryset.filter(party_search_condition(term))
     return queryset
 
 

@@ -42,7 +42,6 @@ from comptoir.parties.models import (
     Party,
     Tag,
     Territory,
-    name_key,
 )
 from comptoir.parties.selectors import (
     addresses_visible_to,
@@ -50,6 +49,7 @@ from comptoir.parties.selectors import (
     effective_payment_terms,
     likely_duplicates,
     parties_visible_to,
+    party_search_condition,
 )
 
 ROLES = {
@@ -135,22 +135,7 @@ class PartyList(ListScreen):
     search_fields = ("name", "name_key", "siren", "siret", "email", "city", "postcode")
 
     def search_filter(self, term: str) -> Q:
-        """Match a word the way an assistant types it, on columns with an index for it.
-
-        Digits look for a SIREN, SIRET or postcode that starts with them; anything else for
-        the name without accents or legal form, the email or the town. The i-lookups match
-        the trigram indexes (on UPPER(column)) that PostgreSQL has for these columns.
-        """
-        compact = term.replace(".", "")
-        if compact.isdigit():
-            return (
-                Q(siren__istartswith=compact)
-                | Q(siret__istartswith=compact)
-                | Q(postcode__istartswith=compact)
-            )
-        condition = Q(email__icontains=term) | Q(city__icontains=term)
-        key = name_key(term)
-        return condition | (Q(name_key__icontains=key) if key else Q(name__icontains=term))
+        return party_search_condition(term)
 
     filters = (
         Filter(
