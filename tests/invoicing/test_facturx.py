@@ -1,4 +1,4 @@
-"""The Factur-X PDF: Typst's PDF/A-3 with the CII attached and the Factur-X XMP declared."""
+"""The Factur-X PDF: Typst's PDF/A-3 with the CII attached and declared in the XMP."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 from comptoir.documents.actions import read_archived
 from comptoir.documents.rendering import render_pdf
-from comptoir.invoicing.facturx import FX, FacturXError, cii_attachment, declare_facturx
+from comptoir.invoicing.facturx import FX, FacturXError, attach_cii
 from comptoir.invoicing.models import Invoice
 from comptoir.invoicing.selectors import archived_pdf
 from comptoir.parties.models import Party
@@ -46,7 +46,10 @@ def test_the_issued_pdf_carries_its_cii_and_declares_it_in_the_xmp(
     catalog = reader.trailer["/Root"]
     (filespec,) = [ref.get_object() for ref in catalog["/AF"]]
     assert filespec["/F"] == "factur-x.xml" and filespec["/AFRelationship"] == "/Data"
-    assert filespec["/EF"]["/F"].get_object()["/Subtype"] == "/text/xml"
+    embedded = filespec["/EF"]["/F"].get_object()
+    assert embedded["/Subtype"] == "/text/xml" and embedded.get_data() == xml
+    assert embedded["/Params"]["/Size"] == len(xml) and embedded["/Params"]["/ModDate"]
+    assert catalog["/Names"]["/EmbeddedFiles"]["/Names"][1].get_object() == filespec
     xmp = etree.fromstring(catalog["/Metadata"].get_object().get_data())
     assert xmp.findtext(f".//{{{FX}}}DocumentType") == "INVOICE"
     assert xmp.findtext(f".//{{{FX}}}DocumentFileName") == "factur-x.xml"
@@ -70,11 +73,11 @@ def test_the_issued_pdf_carries_its_cii_and_declares_it_in_the_xmp(
         assert pdf[int(offset) :].startswith(b"%d 0 obj" % number), number
 
 
-def test_declare_facturx_refuses_a_pdf_it_does_not_know() -> None:
+def test_attach_cii_refuses_a_pdf_it_does_not_know() -> None:
     xml = b'<?xml version="1.0" encoding="UTF-8"?><x/>'
-    typst_pdf = render_pdf("invoice.typ", _data(), attachments=[cii_attachment(xml)])
-    declared = declare_facturx(typst_pdf)
-    assert FX.encode() in declared and FX.encode() not in typst_pdf
+    typst_pdf = render_pdf("invoice.typ", _data())
+    attached = attach_cii(typst_pdf, xml)
+    assert FX.encode() in attached and FX.encode() not in typst_pdf
     xref_at = re.search(rb"startxref\s+(\d+)", typst_pdf[-40:]).group(1)  # type: ignore[union-attr]
     size = re.search(rb"/Size (\d+)", typst_pdf[-300:]).group(1)  # type: ignore[union-attr]
     updated = (
@@ -87,9 +90,9 @@ def test_declare_facturx_refuses_a_pdf_it_does_not_know() -> None:
         + b"startxref\n%d\n%%%%EOF\n" % len(typst_pdf)
     )
     compressed = typst_pdf.replace(b"/Subtype/XML>>", b"/Subtype/XML/Filter/FlateDecode>>", 1)
-    for other in (updated, compressed, b"%PDF-1.7\n%%EOF\n"):
+    for other in (updated, compressed, attached, b"%PDF-1.7\n%%EOF\n"):
         with pytest.raises(FacturXError):
-            declare_facturx(other)
+            attach_cii(other, xml)
 
 
 def _data() -> dict[str, Any]:

@@ -5,18 +5,13 @@ administrator puts an edited copy) and then in the ``typst/`` folder of each Com
 The data reach the template as one JSON string in ``sys.inputs.data``; templates read it with
 ``json(bytes(sys.inputs.data))``. Fonts come from ``documents/fonts`` only (system fonts are
 ignored), so a document looks the same on every machine.
-
-Files attached to a PDF/A-3 (the Factur-X XML) are written by Typst itself: the template is
-included from a small main file that attaches them first, so an administrator's copy of a
-template needs nothing for it.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -31,27 +26,6 @@ FONTS_DIR = Path(__file__).resolve().parent / "fonts"
 
 class RenderingError(RuntimeError):
     """A template failed to compile; the message carries Typst's diagnostic."""
-
-
-@dataclass(frozen=True)
-class Attachment:
-    """A text file embedded in the PDF/A-3 as an associated file."""
-
-    name: str
-    content: str
-    mime_type: str
-    description: str
-    relationship: str = "data"  # PDF/A-3 AFRelationship: data, source, alternative…
-
-
-ATTACHMENTS_INPUT = "comptoir-attachments"
-# The main file when a document carries attachments: each file's text is one more input.
-ATTACHING_MAIN = """#for a in json(bytes(sys.inputs.at("%s"))) {
-  pdf.attach(a.name, bytes(sys.inputs.at(a.input)), relationship: a.relationship,
-    mime-type: a.mime_type, description: a.description)
-}
-#include "%s"
-"""
 
 
 def override_dir() -> Path:
@@ -94,39 +68,15 @@ class Renderer:
             self._compiler = typst.Compiler(font_paths=[str(FONTS_DIR)], ignore_system_fonts=True)
         return self._compiler
 
-    def render_pdf(
-        self,
-        template: str,
-        data: Mapping[str, Any],
-        *,
-        tagged: bool = False,
-        attachments: Sequence[Attachment] = (),
-    ) -> bytes:
-        """Render a template with its data to PDF/A-3b bytes, with its attached files."""
+    def render_pdf(self, template: str, data: Mapping[str, Any], *, tagged: bool = False) -> bytes:
+        """Render a template with its data to PDF/A-3b bytes."""
         path = template_path(template)
         inputs = {"data": json.dumps(data, default=_json_default, ensure_ascii=False)}
-        main: str | bytes = str(path)
-        if attachments:
-            described = []
-            for number, attachment in enumerate(attachments):
-                key = f"{ATTACHMENTS_INPUT}-{number}"
-                inputs[key] = attachment.content
-                described.append(
-                    {
-                        "input": key,
-                        "name": attachment.name,
-                        "mime_type": attachment.mime_type,
-                        "description": attachment.description,
-                        "relationship": attachment.relationship,
-                    }
-                )
-            inputs[ATTACHMENTS_INPUT] = json.dumps(described, ensure_ascii=False)
-            main = (ATTACHING_MAIN % (ATTACHMENTS_INPUT, path.name)).encode()
         with self._lock:
             try:
                 # `input=` on every call: a Compiler built with input only honours it once.
                 pdf = self.compiler().compile(
-                    input=main,
+                    input=str(path),
                     root=str(path.parent),
                     format="pdf",
                     sys_inputs=inputs,
@@ -143,12 +93,6 @@ class Renderer:
 renderer = Renderer()
 
 
-def render_pdf(
-    template: str,
-    data: Mapping[str, Any],
-    *,
-    tagged: bool = False,
-    attachments: Sequence[Attachment] = (),
-) -> bytes:
+def render_pdf(template: str, data: Mapping[str, Any], *, tagged: bool = False) -> bytes:
     """Render a template to PDF/A-3b with the process's shared compiler."""
-    return renderer.render_pdf(template, data, tagged=tagged, attachments=attachments)
+    return renderer.render_pdf(template, data, tagged=tagged)
