@@ -266,6 +266,23 @@ class Party(models.Model):
             models.Index(fields=["city", "id"], name="party_city_sort_idx"),
             models.Index(fields=["postcode", "id"], name="party_postcode_sort_idx"),
             models.Index(fields=["created_at", "id"], name="party_created_sort_idx"),
+            # SQLite cannot use (is_supplier, name) for a bare boolean test; these partial
+            # indexes keep a role's list in name order on an index on every database.
+            models.Index(
+                fields=["name", "id"],
+                condition=models.Q(is_customer=True),
+                name="party_customers_by_name",
+            ),
+            models.Index(
+                fields=["name", "id"],
+                condition=models.Q(is_prospect=True),
+                name="party_prospects_by_name",
+            ),
+            models.Index(
+                fields=["name", "id"],
+                condition=models.Q(is_supplier=True),
+                name="party_suppliers_by_name",
+            ),
             # Most prospects have no SIREN or email: partial indexes keep the duplicate lookups
             # of every create on an index even when blanks make the plain index look useless.
             models.Index(

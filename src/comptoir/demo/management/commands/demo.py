@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import connection
 from tqdm import tqdm
 
 from comptoir.demo.builder import build_demo, demo_exists
@@ -43,6 +44,8 @@ class Command(BaseCommand):
             total = 100_000 if options["size"] == "large" else 320
             with tqdm(total=total, desc="Parties", unit=" rows", disable=None) as bar:
                 report = build_demo(seed=options["seed"], size=options["size"], progress=bar.update)
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")  # fresh planner statistics for the new data
             counts = ", ".join(f"{value} {name}" for name, value in report.counts.items())
             self.stdout.write(self.style.SUCCESS(f"Demo company built: {counts}."))
         self.print_logins()
