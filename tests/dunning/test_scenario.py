@@ -271,5 +271,8 @@ def _held_elsewhere(on: date) -> Iterator[None]:
         with other.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_lock(%s)", [delivery_lock_key(on)])
         yield
+        with other.cursor() as cursor:
+            # Unlock before closing: the server frees a closed session's locks a moment later.
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [delivery_lock_key(on)])
     finally:
         other.close()
