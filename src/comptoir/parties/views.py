@@ -541,9 +541,11 @@ class _PartyPartScreen(FormScreen):
         return redirect("parties:detail", pk=self.party().pk)
 
 
-class ContactCreate(_PartyPartScreen):
-    form_class = ContactForm
+class _PartyPartCreate(_PartyPartScreen):
+    """Add a contact or an address to the party named in the URL, if the user may."""
+
     submit_label = gettext_lazy("Add")
+    add_permission = ""
 
     def party(self) -> Party:
         if not hasattr(self, "_party"):
@@ -552,13 +554,18 @@ class ContactCreate(_PartyPartScreen):
             )
         return self._party
 
+    def check_access(self) -> None:
+        if not self.request.user.has_perm(self.add_permission, self.party()):
+            raise PermissionDenied
+
+
+class ContactCreate(_PartyPartCreate):
+    form_class = ContactForm
+    add_permission = "parties.add_contact"
+
     @property
     def title(self) -> str:  # type: ignore[override]
         return _("New contact at %(name)s") % {"name": self.party().name}
-
-    def check_access(self) -> None:
-        if not self.request.user.has_perm("parties.add_contact", self.party()):
-            raise PermissionDenied
 
     def get_form(self, data: Any = None, files: Any = None) -> forms.BaseForm:
         return ContactForm(data=data, party=self.party())
@@ -613,24 +620,13 @@ def contact_remove(request: HttpRequest, contact_pk: int) -> HttpResponse:
     return redirect("parties:detail", pk=party_pk)
 
 
-class AddressCreate(_PartyPartScreen):
+class AddressCreate(_PartyPartCreate):
     form_class = AddressForm
-    submit_label = gettext_lazy("Add")
-
-    def party(self) -> Party:
-        if not hasattr(self, "_party"):
-            self._party = get_object_or_404(
-                parties_visible_to(self.request.user), pk=self.kwargs["pk"]
-            )
-        return self._party
+    add_permission = "parties.add_address"
 
     @property
     def title(self) -> str:  # type: ignore[override]
         return _("New address for %(name)s") % {"name": self.party().name}
-
-    def check_access(self) -> None:
-        if not self.request.user.has_perm("parties.add_address", self.party()):
-            raise PermissionDenied
 
     def get_form(self, data: Any = None, files: Any = None) -> forms.BaseForm:
         kind = self.request.GET.get("kind", "")
