@@ -64,7 +64,7 @@ def test_archive_stores_once_with_checksum(assistant: Any, tmp_path: Path) -> No
     stored = tmp_path / "archive" / document.path
     assert stored.read_bytes() == content and "FA-2026" not in document.path
     assert read_archived(document) == content
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="already archived"):
         archive_document(
             b"other",
             reference="FA-2026-000001",
@@ -75,6 +75,8 @@ def test_archive_stores_once_with_checksum(assistant: Any, tmp_path: Path) -> No
             by=assistant,
         )
     assert ArchivedDocument.objects.count() == 1
+    # The refused document's file is not left behind.
+    assert len([f for f in (tmp_path / "archive").rglob("*") if f.is_file()]) == 1
     document.filename = "renamed.pdf"
     with pytest.raises(ValidationError):
         document.save()

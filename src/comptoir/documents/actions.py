@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from comptoir.core.audit import record_audit
@@ -56,10 +56,6 @@ def archive_document(
     transaction rolls back later, the file stays behind unreferenced: harmless, and never
     served, since only rows lead to files.
     """
-    if ArchivedDocument.objects.filter(reference=reference).exists():
-        raise ValidationError(
-            {"reference": f"{reference} is already archived"}, code="already_archived"
-        )
     suffix = Path(filename).suffix.lower()[:10]
     relative = _write_new_file(content, suffix)
     try:
@@ -80,11 +76,21 @@ def archive_document(
                 object_id=str(business_object.pk) if business_object is not None else "",
                 created_by=by if getattr(by, "pk", None) else None,
             )
-    except Exception:
+    except Exception as exc:
         (archive_root() / relative).unlink(missing_ok=True)
+        # The unique reference is the check: asking first would cost a query on every
+        # document for a case that does not happen in normal use.
+        if isinstance(exc, IntegrityError) and _is_archived(reference):
+            raise ValidationError(
+                {"reference": f"{reference} is already archived"}, code="already_archived"
+            ) from exc
         raise
     record_audit(by, "archive_document", document, kind=kind, checksum=document.checksum)
     return document
+
+
+def _is_archived(reference: str) -> bool:
+    return ArchivedDocument.objects.filter(reference=reference).exists()
 
 
 def read_archived(document: ArchivedDocument) -> bytes:
