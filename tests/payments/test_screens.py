@@ -57,6 +57,23 @@ def test_home_tiles_show_overdue_amount_and_dso(
     assert "Boulangerie Martin SARL" in page
 
 
+def test_dso_tile_writes_days_the_french_way(
+    customer: Party, issue: Callable[..., Invoice], manager: Any
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone, translation
+
+    from comptoir.payments.selectors import dso_tile
+
+    issue(customer, "100.00", timezone.localdate() - timedelta(days=10))
+    with translation.override("fr"):
+        tile = dso_tile(manager)
+    assert tile is not None
+    assert tile["value"].endswith(" jours")
+    assert "," in tile["value"] and "." not in tile["value"]
+
+
 def test_recording_a_payment_from_the_form_settles_the_chosen_invoice(
     customer: Party,
     issue: Callable[..., Invoice],

@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from comptoir.core.money import format_amount
@@ -344,7 +345,9 @@ def dso_tile(user: Any) -> dict[str, Any] | None:
     value = dso(user, timezone.localdate())
     return {
         "title": _("DSO (last 90 days)"),
-        "value": _("%(days)s days") % {"days": value} if value is not None else "—",
+        "value": _("%(days)s days") % {"days": number_format(value, decimal_pos=1)}
+        if value is not None
+        else "—",
         "url": reverse("payments:aged_balance"),
     }
 
