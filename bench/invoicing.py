@@ -117,6 +117,7 @@ def _setup(workdir: str) -> None:
     os.environ["COMPTOIR_DATA_DIR"] = workdir
     os.environ["DATABASE_URL"] = f"sqlite:///{workdir}/bench.sqlite3"
     os.environ["DJANGO_SETTINGS_MODULE"] = "comptoir.settings"
+    os.environ["COMPTOIR_DEBUG"] = "0"  # as in production: no query log
     import django
 
     django.setup()

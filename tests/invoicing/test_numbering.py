@@ -25,6 +25,13 @@ def test_format_number() -> None:
     assert format_number("FA", 2026, 123) == "FA-2026-000123"
 
 
+def test_increment_statement_names_the_counter_table() -> None:
+    from comptoir.core import numbering
+    from comptoir.core.models import NumberingCounter
+
+    assert f"UPDATE {NumberingCounter._meta.db_table} " in numbering._INCREMENT_SQL
+
+
 @pytest.mark.django_db
 def test_numbers_follow_each_other_and_roll_back(company: Any) -> None:
     with transaction.atomic():
