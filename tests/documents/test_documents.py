@@ -144,3 +144,30 @@ def _minimal_invoice_data() -> dict[str, Any]:
         "notes": "",
         "footer": "",
     }
+
+
+def _images(pdf: bytes) -> int:
+    import io
+
+    from pypdf import PdfReader
+
+    count = 0
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        xobjects = page["/Resources"].get("/XObject") or {}
+        count += sum(1 for x in xobjects.values() if x.get_object()["/Subtype"] == "/Image")
+    return count
+
+
+def test_company_logo_is_printed_and_a_broken_one_is_left_out(tmp_path: Path) -> None:
+    from PIL import Image
+
+    data = _minimal_invoice_data()
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (120, 40), (30, 60, 120)).save(logo)
+    without = rendering.render_pdf("invoice.typ", data)
+    assert _images(without) == 0
+    assert _images(rendering.render_pdf("invoice.typ", data, logo=logo)) == 1
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not a picture")
+    # The document still prints, without the logo.
+    assert _images(rendering.render_pdf("invoice.typ", data, logo=broken)) == 0

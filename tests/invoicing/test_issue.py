@@ -62,6 +62,34 @@ def test_issue_assigns_number_totals_snapshot_and_archives_a_facturx_pdf(
     assert xml.findtext(".//ram:TaxTotalAmount", namespaces=RAM) == "15.73"
 
 
+def test_the_company_logo_is_printed_on_the_facturx_invoice(
+    company: Any,
+    customer: Party,
+    issued_for: Callable[..., Invoice],
+    settings: Any,
+    tmp_path: Any,
+) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    from django.core.files.base import ContentFile
+    from PIL import Image
+    from pypdf import PdfReader
+
+    picture = io.BytesIO()
+    Image.new("RGBA", (90, 30), (200, 30, 30, 128)).save(picture, format="PNG")
+    company.logo.save("logo.png", ContentFile(picture.getvalue()))
+    invoice = issued_for(customer, [line("Pain", "1", "2")])
+    document = archived_pdf(invoice)
+    assert document is not None
+    pdf = read_archived(document)
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    images = [
+        x for x in page["/Resources"]["/XObject"].values() if x.get_object()["/Subtype"] == "/Image"
+    ]
+    assert len(images) == 1
+    # Still a Factur-X invoice, validated before it was stored.
+    assert b"CrossIndustryInvoice" in get_xml_from_pdf(pdf, check_xsd=False)[1]
+
+
 def test_snapshot_keeps_the_customer_as_it_was(
     customer: Party, issued_for: Callable[..., Invoice]
 ) -> None:

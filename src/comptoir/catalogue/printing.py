@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import typst
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -21,31 +17,7 @@ from comptoir.core.identifiers import display_phone
 from comptoir.core.models import Company
 from comptoir.core.money import format_amount
 from comptoir.core.selectors import current_company
-
-TYPST_DIR = Path(__file__).resolve().parent / "typst"
-FONTS_DIR = Path(__file__).resolve().parent.parent / "documents" / "fonts"
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
-
-_compiler: typst.Compiler | None = None
-_compiler_lock = threading.Lock()
-
-
-def _compile(source: bytes, *, sys_inputs: dict[str, str], root: Path) -> bytes:
-    """Compile with the one reused compiler (its font scan is the slow part).
-
-    The source is passed on every call: a compiler built with ``input=`` compiles it only once.
-    """
-    global _compiler
-    with _compiler_lock:
-        if _compiler is None:
-            # No system fonts: the PDF looks the same on every machine. Typst embeds
-            # Libertinus Serif, New Computer Modern and DejaVu Sans Mono; documents/fonts
-            # may add more.
-            font_paths = [str(FONTS_DIR)] if FONTS_DIR.is_dir() else []
-            _compiler = typst.Compiler(font_paths=font_paths, ignore_system_fonts=True)
-        result = _compiler.compile(input=source, sys_inputs=sys_inputs, root=str(root))
-    assert isinstance(result, bytes)
-    return result
+from comptoir.documents.rendering import company_logo, render_pdf
 
 
 def price_text(value: Decimal) -> str:
@@ -159,25 +131,7 @@ def sheet_data(price_list: PriceList, sections: list[SheetSection]) -> dict[str,
 def render_price_list_pdf(price_list: PriceList) -> bytes:
     """Render the price list as a PDF catalogue grouped by family."""
     data = sheet_data(price_list, price_list_sheet(price_list))
-    root = TYPST_DIR
-    logo = ""
-    company = current_company()
-    if company.logo:
-        try:
-            path = Path(company.logo.path)
-        except (ValueError, NotImplementedError):
-            path = None
-        if path is not None and path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
-            root, logo = path.parent, "/" + path.name
-    source = (TYPST_DIR / "price_list.typ").read_bytes()
-    inputs = {"data": json.dumps(data), "logo": logo}
-    try:
-        return _compile(source, sys_inputs=inputs, root=root)
-    except typst.TypstError:
-        if not logo:
-            raise
-        # A logo Typst cannot read must not stop the catalogue from printing.
-        return _compile(source, sys_inputs={**inputs, "logo": ""}, root=TYPST_DIR)
+    return render_pdf("price_list.typ", data, logo=company_logo(current_company()))
 
 
 def export_header() -> list[str]:

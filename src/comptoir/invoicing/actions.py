@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -391,7 +392,9 @@ def _check_issuable(invoice: Invoice, lines: Sequence[InvoiceLine], company: Com
         raise ValidationError(errors)
 
 
-def produce_files(invoice: Invoice, lines: Sequence[InvoiceLine]) -> IssuedFiles:
+def produce_files(
+    invoice: Invoice, lines: Sequence[InvoiceLine], *, logo: Path | None = None
+) -> IssuedFiles:
     """Build and validate the CII, and render the PDF that carries it: a Factur-X PDF/A-3."""
     from comptoir.invoicing.einvoice import build_cii
     from comptoir.invoicing.facturx import render_facturx
@@ -402,7 +405,9 @@ def produce_files(invoice: Invoice, lines: Sequence[InvoiceLine]) -> IssuedFiles
     # Saxon checks the XML in its worker process while this one renders the PDF.
     validation = start_validation(xml)
     try:
-        facturx_pdf = render_facturx("invoice.typ", invoice_print_data(invoice, lines), xml)
+        facturx_pdf = render_facturx(
+            "invoice.typ", invoice_print_data(invoice, lines), xml, logo=logo
+        )
     finally:
         validation.findings()
     validation.raise_if_invalid()
@@ -433,6 +438,7 @@ def issue_invoice(
     loading historical data and for the concurrency test of the numbering.
     """
     from comptoir.documents.actions import archive_document
+    from comptoir.documents.rendering import company_logo
 
     # Locks are taken in one fixed order (the invoice row, its number series, the ledger)
     # and waited for: concurrent issuers queue, none fails. Everything that does not need
@@ -491,7 +497,7 @@ def issue_invoice(
     invoice.previous_hash = previous or ledger.GENESIS_HASH
     invoice.hash = ledger.document_hash(invoice, lines)
 
-    files = produce_files(invoice, lines) if produce_documents else None
+    files = produce_files(invoice, lines, logo=company_logo(company)) if produce_documents else None
     invoice.save()
     if files is not None:
         archive_document(

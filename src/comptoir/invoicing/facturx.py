@@ -18,6 +18,7 @@ import re
 import zlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from lxml import etree
@@ -46,9 +47,11 @@ class FacturXError(RuntimeError):
     """The PDF is not laid out as Typst writes it, so its metadata cannot be completed."""
 
 
-def render_facturx(template: str, data: Mapping[str, Any], xml: bytes) -> bytes:
+def render_facturx(
+    template: str, data: Mapping[str, Any], xml: bytes, *, logo: Path | None = None
+) -> bytes:
     """Render a Factur-X PDF/A-3 (EN 16931 profile) that carries ``xml`` as factur-x.xml."""
-    return attach_cii(rendering.render_pdf(template, data), xml)
+    return attach_cii(rendering.render_pdf(template, data, logo=logo), xml)
 
 
 def _add(parent: Any, namespace: str, name: str, text: str | None = None) -> Any:

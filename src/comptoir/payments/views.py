@@ -21,9 +21,10 @@ from django.views.decorators.http import require_POST
 
 from comptoir.core.exports import csv_response, xlsx_response
 from comptoir.core.listing import Column, Filter, ListScreen
+from comptoir.core.selectors import current_company
 from comptoir.core.views import FormScreen, apply_validation_error
 from comptoir.documents.actions import archive_document, read_archived
-from comptoir.documents.rendering import render_pdf
+from comptoir.documents.rendering import company_logo, render_pdf
 from comptoir.invoicing.models import Invoice, InvoiceKind
 from comptoir.invoicing.selectors import invoices_visible_to
 from comptoir.parties.models import Party
@@ -184,7 +185,7 @@ def statement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     data = printing.statement_print_data(
         selectors.statement_of_account(party, start=start, end=end)
     )
-    pdf = render_pdf("statement_of_account.typ", data)
+    pdf = render_pdf("statement_of_account.typ", data, logo=company_logo(current_company()))
     stamp = timezone.now()
     reference = f"RLV-{party.pk}-{end:%Y%m%d}-{stamp:%H%M%S%f}"
     document = archive_document(

@@ -356,10 +356,12 @@ def quote_link_url(quote: Quote) -> str:
 
 def quote_pdf(quote: Quote) -> bytes:
     """Render the quote's PDF (not archived)."""
-    from comptoir.documents.rendering import render_pdf
+    from comptoir.documents.rendering import company_logo, render_pdf
     from comptoir.sales.printing import quote_print_data
 
-    return render_pdf("sales_document.typ", quote_print_data(quote))
+    return render_pdf(
+        "sales_document.typ", quote_print_data(quote), logo=company_logo(current_company())
+    )
 
 
 def archive_quote(quote: Quote, *, by: Any) -> ArchivedDocument:
@@ -733,10 +735,12 @@ def refresh_order_status(order: Order, *, by: Any) -> Order:
 
 
 def order_pdf(order: Order) -> bytes:
-    from comptoir.documents.rendering import render_pdf
+    from comptoir.documents.rendering import company_logo, render_pdf
     from comptoir.sales.printing import order_print_data
 
-    return render_pdf("sales_document.typ", order_print_data(order))
+    return render_pdf(
+        "sales_document.typ", order_print_data(order), logo=company_logo(current_company())
+    )
 
 
 def archive_order_acknowledgement(order: Order, *, by: Any) -> ArchivedDocument:

@@ -200,10 +200,13 @@ def cancel_delivery(delivery: Delivery, *, by: Any) -> Delivery:
 
 
 def delivery_pdf(delivery: Delivery) -> bytes:
-    from comptoir.documents.rendering import render_pdf
+    from comptoir.core.selectors import current_company
+    from comptoir.documents.rendering import company_logo, render_pdf
     from comptoir.stock.printing import delivery_print_data
 
-    return render_pdf("delivery_note.typ", delivery_print_data(delivery))
+    return render_pdf(
+        "delivery_note.typ", delivery_print_data(delivery), logo=company_logo(current_company())
+    )
 
 
 def archive_delivery_note(delivery: Delivery, *, by: Any) -> ArchivedDocument:
