@@ -238,23 +238,100 @@ def test_credit_notes_and_unused_payments_are_not_chased(
     assert messages[prepaid.pk].items[0]["number"] == later.number
 
 
-def test_an_interrupted_batch_keeps_only_its_in_flight_email_back(
-    make_customer: Callable[..., Party], issue: Callable[..., Invoice], assistant: Any
+def test_a_killed_batch_keeps_back_only_what_may_have_left(
+    make_customer: Callable[..., Party],
+    issue: Callable[..., Invoice],
+    assistant: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for n in range(4):
+    monkeypatch.setattr(actions, "EMAIL_MARK_EVERY", 2)
+    for n in range(5):
         issue(make_customer(), "10.00", date(2026, 1, 5 + n))
     actions.run_dunning(date(2026, 2, 20), by=assistant, deliver=False)
     ids = list(DunningMessage.objects.order_by("pk").values_list("pk", flat=True))
-    # As a process killed while sending the second email of its batch leaves them:
-    DunningMessage.objects.filter(pk=ids[0]).update(status=MessageStatus.SENT, claim="a")
-    DunningMessage.objects.filter(pk__in=ids[1:]).update(status=MessageStatus.SENDING, claim="a")
+    # As a process killed while sending the fourth email of its batch leaves them: the first
+    # two marked sent together, the third taken by the server but not marked yet.
+    DunningMessage.objects.filter(pk__in=ids[:2]).update(status=MessageStatus.SENT, claim="a")
+    DunningMessage.objects.filter(pk__in=ids[2:]).update(status=MessageStatus.SENDING, claim="a")
     with _held_elsewhere(date(2026, 2, 20)), pytest.raises(ValidationError, match="in progress"):
         actions.deliver_outbox(date(2026, 2, 20), by=assistant)
     delivered = actions.deliver_outbox(date(2026, 2, 20), by=assistant)
-    assert delivered == {"sent": 2, "letters": 0, "failed": 0, "uncertain": 1}
+    assert delivered == {"sent": 1, "letters": 0, "failed": 0, "uncertain": 2}
     statuses = dict(DunningMessage.objects.values_list("pk", "status"))
-    assert [statuses[pk] for pk in ids] == ["sent", "sending", "sent", "sent"]
-    assert len(mail.outbox) == 2
+    assert [statuses[pk] for pk in ids] == ["sent", "sent", "sending", "sending", "sent"]
+    assert [m.extra_headers["Message-ID"] for m in mail.outbox] == [
+        DunningMessage.objects.get(pk=ids[4]).message_id
+    ]
+    again = actions.deliver_outbox(date(2026, 2, 20), by=assistant)
+    assert again == {"sent": 0, "letters": 0, "failed": 0, "uncertain": 2}
+    assert len(mail.outbox) == 1
+
+
+class _Stopped(BaseException):
+    """A stop the process sees while an email is leaving (as Ctrl-C would be)."""
+
+
+class _StoppingConnection:
+    """A mail connection that takes emails and stops the process as the n-th one leaves."""
+
+    def __init__(self, stop_at: int) -> None:
+        self.stop_at = stop_at
+        self.taken: list[str] = []
+
+    def open(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def send_messages(self, messages: list[Any]) -> int:
+        for message in messages:
+            self.taken.append(message.extra_headers["Message-ID"])
+            if len(self.taken) == self.stop_at:
+                raise _Stopped
+        return len(messages)
+
+
+def test_a_stopped_batch_records_what_left_and_keeps_back_only_the_email_in_flight(
+    make_customer: Callable[..., Party],
+    issue: Callable[..., Invoice],
+    assistant: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(actions, "EMAIL_MARK_EVERY", 3)
+    for n in range(7):
+        issue(make_customer(), "10.00", date(2026, 1, 5 + n))
+    actions.run_dunning(date(2026, 2, 20), by=assistant, deliver=False)
+    ids = list(DunningMessage.objects.order_by("pk").values_list("pk", flat=True))
+    stopping = _StoppingConnection(stop_at=5)  # the 4th and 5th share a mark not made yet
+    with pytest.raises(_Stopped):
+        actions.deliver_outbox(date(2026, 2, 20), by=assistant, mail_connection=stopping)
+    statuses = dict(DunningMessage.objects.values_list("pk", "status"))
+    assert [statuses[pk] for pk in ids] == ["sent"] * 4 + ["sending"] + ["pending"] * 2
+    delivered = actions.deliver_outbox(date(2026, 2, 20), by=assistant)
+    assert delivered == {"sent": 2, "letters": 0, "failed": 0, "uncertain": 1}
+    message_ids = stopping.taken + [m.extra_headers["Message-ID"] for m in mail.outbox]
+    assert len(message_ids) == 7 and len(set(message_ids)) == 7  # each email left once
+
+
+def test_emails_are_marked_sent_in_groups(
+    make_customer: Callable[..., Party],
+    issue: Callable[..., Invoice],
+    assistant: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(actions, "EMAIL_MARK_EVERY", 3)
+    for n in range(7):
+        issue(make_customer(), "10.00", date(2026, 1, 5 + n))
+    actions.run_dunning(date(2026, 2, 20), by=assistant, deliver=False)
+    with CaptureQueriesContext(connection) as queries:
+        delivered = actions.deliver_outbox(date(2026, 2, 20), by=assistant)
+    assert delivered["sent"] == 7 and len(mail.outbox) == 7
+    marks = [q["sql"] for q in queries if q["sql"].startswith("UPDATE") and "'sent'" in q["sql"]]
+    assert len(marks) == 3  # 3 + 3 + 1 emails, one statement each
+    assert set(DunningMessage.objects.values_list("status", flat=True)) == {"sent"}
 
 
 @contextmanager

@@ -2,7 +2,9 @@
 
 Everything runs for real: a mail server on loopback (aiosmtpd), the `comptoir dunning run`
 command in its own process on its own SQLite database, killed with SIGKILL by the mail server
-when the third message arrives, then run again.
+when the 13th message arrives, then run again. Emails are marked sent ten at a time
+(actions.EMAIL_MARK_EVERY): the first ten are marked, the 11th and 12th were taken but not
+marked yet, the 13th was in flight.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ for name, value in dict(
 ).items():
     setattr(company, name, value)
 company.save()
-for n in range(1, 7):
+for n in range(1, 26):
     body = f"{n * 7919:08d}"
     party = Party.objects.create(
         name=f"Client {n} SARL", is_customer=True, siren=body + luhn.calc_check_digit(body),
@@ -93,16 +95,17 @@ def test_interrupted_run_resumes_without_sending_twice(tmp_path: Path) -> None:
         for args in (["migrate", "--verbosity", "0"], ["shell", "-c", SETUP]):
             subprocess.run(comptoir(env, *args), env=env, check=True, timeout=240)
         run = comptoir(env, "dunning", "run", "--date", "2026-02-12", "--no-progress")
-        recorder.kill_at = 3
+        recorder.kill_at = 13
         first = subprocess.Popen(run, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         recorder.process = first
         first.wait(timeout=120)
         assert first.returncode == -signal.SIGKILL
-        assert len(recorder.messages) == 3
+        assert len(recorder.messages) == 13
         second = subprocess.run(
             run, env=env, capture_output=True, text=True, timeout=120, check=True
         )
-        assert "1 email(s) were being sent when a previous run stopped" in second.stdout
+        assert "emails sent 5," in second.stdout
+        assert "10 email(s) were being sent when a previous run stopped" in second.stdout
         third = subprocess.run(
             run, env=env, capture_output=True, text=True, timeout=120, check=True
         )
@@ -111,12 +114,16 @@ def test_interrupted_run_resumes_without_sending_twice(tmp_path: Path) -> None:
         controller.stop()
     ids = [email.message_from_bytes(raw)["Message-ID"] for raw in recorder.messages]
     recipients = [email.message_from_bytes(raw)["To"] for raw in recorder.messages]
-    assert len(ids) == 6 and len(set(ids)) == 6, ids  # every customer once, none twice
-    assert sorted(recipients) == [f"compta{n}@client{n}.example" for n in range(1, 7)]
+    assert len(ids) == 18 and len(set(ids)) == 18, ids  # none twice
+    # The 13 the killed run sent, then the 5 it never tried; the 11th to 20th are held back.
+    assert sorted(recipients) == sorted(
+        f"compta{n}@client{n}.example" for n in [*range(1, 14), *range(21, 26)]
+    )
     with sqlite3.connect(tmp_path / "db.sqlite3") as db:
         statuses = dict(
             db.execute("select status, count(*) from dunning_dunningmessage group by status")
         )
-    # The message in flight when the process died stays "sending": it reached the server,
-    # and the resumed run reported it instead of sending it again.
-    assert statuses == {"sent": 5, "sending": 1}
+    # The emails taken since the last mark and the one in flight when the process died (the
+    # 11th to 13th) may have reached the server: with the 14th to 20th, never tried but in
+    # the same group of ten, they stay "sending" and are reported instead of sent again.
+    assert statuses == {"sent": 15, "sending": 10}
