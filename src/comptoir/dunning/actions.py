@@ -568,9 +568,20 @@ class _EmailOutbox:
 
 
 def _mark_sent(ids: list[int]) -> None:
-    if ids:
-        DunningMessage.objects.filter(pk__in=ids).update(
-            status=MessageStatus.SENT, sent_at=timezone.now()
+    """Mark emails the mail server took as sent, in one plain statement.
+
+    Building the same UPDATE through the ORM took as long as the database took to run it.
+    The table name comes from the model and is quoted; every value is a parameter.
+    """
+    if not ids:
+        return
+    table = connection.ops.quote_name(DunningMessage._meta.db_table)
+    placeholders = ", ".join(["%s"] * len(ids))
+    sent_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, sent_at = %s WHERE id IN ({placeholders})",  # noqa: S608
+            [MessageStatus.SENT, sent_at, *ids],
         )
 
 
