@@ -22,11 +22,14 @@ one Python object per row:
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 
 import numpy as np
 import numpy.typing as npt
@@ -124,25 +127,70 @@ class Column:
 
     codes: Codes
     values: npt.NDArray[np.object_]
+    # Codes of each value by a part of it (an email's domain), computed once per column.
+    derived: dict[str, Codes] = field(default_factory=dict, repr=False)
+
+
+def _factorise(values: Sequence[str]) -> tuple[Codes, list[str]]:
+    """Return a code per value (0, 1… in order of first appearance) and the distinct values.
+
+    One pass of dict look-ups run by the interpreter's C loop (``map``), not one Python step per
+    row: on a million rows that is most of the cost of encoding.
+    """
+    n = len(values)
+    first_row: dict[str, int] = {}
+    rows = np.fromiter(map(first_row.setdefault, values, range(n)), dtype=np.int64, count=n)
+    distinct_rows = np.fromiter(first_row.values(), dtype=np.int64, count=len(first_row))
+    code_of_row = np.empty(n, dtype=np.int32)
+    code_of_row[distinct_rows] = np.arange(len(distinct_rows), dtype=np.int32)
+    return code_of_row[rows], list(first_row)
+
+
+def _column(codes: Codes, distinct: list[str]) -> Column:
+    """Build a column from codes into ``distinct``, whose empty string (if any) means missing."""
+    values = np.empty(len(distinct), dtype=object)
+    values[:] = distinct
+    if "" not in distinct:
+        return Column(codes, values)
+    empty = distinct.index("")
+    shift = np.arange(len(distinct), dtype=np.int32)
+    shift[empty + 1 :] -= 1
+    shift[empty] = -1
+    return Column(shift[codes], np.delete(values, empty))
 
 
 def encode(values: Sequence[str]) -> Column:
     """Turn strings into codes of distinct values; the empty string is missing (-1)."""
-    index: dict[str, int] = {"": -1}
-    setdefault = index.setdefault
-    codes = np.fromiter(
-        (setdefault(v, len(index) - 1) for v in values), dtype=np.int32, count=len(values)
-    )
-    distinct = np.empty(len(index) - 1, dtype=object)
-    distinct[:] = list(index)[1:]
-    return Column(codes, distinct)
+    return _column(*_factorise(values))
+
+
+def recode(col: Column, convert: Callable[[str], str]) -> Column:
+    """Apply ``convert`` to each distinct value of a column (not to each row) and re-encode."""
+    converted = encode([convert(str(v)) for v in col.values])
+    return Column(np.append(converted.codes, -1)[col.codes], converted.values)
+
+
+def encode_normalised(values: Sequence[str], normalise_value: Callable[[str], str]) -> Column:
+    """Normalise and encode a raw column, normalising each distinct raw value once."""
+    codes, distinct = _factorise(values)
+    normalised = encode([normalise_value(v) for v in distinct])
+    return Column(normalised.codes[codes], normalised.values)
+
+
+def merge_vocabularies(*columns: Column) -> tuple[list[Column], npt.NDArray[np.object_]]:
+    """Re-encode columns over one shared set of values; return them and that set."""
+    offsets = np.cumsum([0, *(len(c.values) for c in columns)])
+    joined = encode([str(v) for c in columns for v in c.values])
+    out = [
+        Column(np.append(joined.codes[offsets[i] : offsets[i + 1]], -1)[c.codes], joined.values)
+        for i, c in enumerate(columns)
+    ]
+    return out, joined.values
 
 
 def encode_together(*columns: Sequence[str]) -> list[Column]:
     """Encode several columns over one shared set of values (to compare first with last name)."""
-    n = len(columns[0])
-    joined = encode([v for col in columns for v in col])
-    return [Column(joined.codes[i * n : (i + 1) * n], joined.values) for i in range(len(columns))]
+    return merge_vocabularies(*(encode(col) for col in columns))[0]
 
 
 @dataclass
@@ -218,26 +266,59 @@ class DedupeResult:
 # Candidate pairs --------------------------------------------------------------------------------
 
 
+def _distinct(x: Ints) -> Ints:
+    """Return the sorted distinct values of an integer array.
+
+    By sorting: numpy 2's hash-based ``np.unique`` takes seconds on ten million wide integers.
+    """
+    if len(x) == 0:
+        return x.copy()
+    ordered = np.sort(x)
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
+
+
+def _dense_codes(x: Ints) -> Ints:
+    """Number the distinct values of non-negative integers 0, 1… in increasing order."""
+    if len(x) == 0:
+        return x.astype(np.int64)
+    top = int(x.max())
+    if top < 4 * len(x) + 1024:
+        seen = np.zeros(top + 1, dtype=bool)
+        seen[x] = True
+        return (np.cumsum(seen) - 1)[x]
+    order = np.argsort(x)
+    ordered = x[order]
+    out = np.empty(len(x), dtype=np.int64)
+    out[order] = np.cumsum(np.r_[True, ordered[1:] != ordered[:-1]]) - 1
+    return out
+
+
+def _value_codes(col: Column, name: str, derive: Callable[[str], str]) -> Codes:
+    """Code each distinct value by a part of it (an email's domain), computed once per column."""
+    codes = col.derived.get(name)
+    if codes is None:
+        codes = col.derived[name] = encode([derive(str(v)) for v in col.values]).codes
+    return codes
+
+
 def _rule_key(rule: BlockingRule, columns: dict[str, Column]) -> Ints:
     key: Ints | None = None
     for column, prefix in rule.parts:
         col = columns[column]
         if prefix:
-            cut = encode([str(v)[:prefix] for v in col.values])
-            part_values = cut.codes.astype(np.int64)
-            size = len(cut.values)
+            cut = _value_codes(col, f"prefix{prefix}", lambda v, k=prefix: v[:k])
+            part = np.append(cut, -1)[col.codes].astype(np.int64)
+            size = int(cut.max(initial=-1)) + 1
         else:
-            part_values = np.arange(len(col.values), dtype=np.int64)
+            part = col.codes.astype(np.int64)
             size = len(col.values)
-        # Code -1 (missing) picks the trailing -1.
-        part = np.append(part_values, -1)[col.codes]
         if key is None:
             key = part
         else:
             key = np.where((key >= 0) & (part >= 0), key * (size + 1) + part, -1)
             # Re-number to keep the composite key small whatever the number of parts.
             valid = key >= 0
-            key[valid] = np.unique(key[valid], return_inverse=True)[1]
+            key[valid] = _dense_codes(key[valid])
     assert key is not None
     return key
 
@@ -245,7 +326,7 @@ def _rule_key(rule: BlockingRule, columns: dict[str, Column]) -> Ints:
 def _block_pairs(key: Ints, rank: Ints, max_block: int, window: int) -> tuple[Ints, Ints]:
     """Return the pairs of rows sharing a key: all pairs in small blocks, neighbours in big ones."""
     rows = np.flatnonzero(key >= 0)
-    rows = rows[np.lexsort((rank[rows], key[rows]))]
+    rows = rows[np.argsort(key[rows] * len(rank) + rank[rows])]
     k = key[rows]
     if len(k) < 2:
         empty = np.empty(0, dtype=np.int64)
@@ -254,7 +335,7 @@ def _block_pairs(key: Ints, rank: Ints, max_block: int, window: int) -> tuple[In
     sizes = np.diff(np.r_[starts, len(k)])
     lefts: list[Ints] = []
     rights: list[Ints] = []
-    for size in np.unique(sizes[(sizes >= 2) & (sizes <= max_block)]):
+    for size in _distinct(sizes[(sizes >= 2) & (sizes <= max_block)]):
         first = starts[sizes == size]
         iu, ju = np.triu_indices(int(size), 1)
         lefts.append(rows[(first[:, None] + iu).ravel()])
@@ -288,7 +369,7 @@ def candidate_pairs(
         lo = np.minimum(a, b)
         hi = np.maximum(a, b)
         encoded.append(lo * n + hi)
-    pairs = np.unique(np.concatenate(encoded)) if encoded else np.empty(0, dtype=np.int64)
+    pairs = _distinct(np.concatenate(encoded)) if encoded else np.empty(0, dtype=np.int64)
     return pairs // n, pairs % n
 
 
@@ -308,40 +389,70 @@ def _sort_rank(schema: Schema, columns: dict[str, Column], n: int) -> Ints:
 # Comparison levels ------------------------------------------------------------------------------
 
 
+def _scorer_input(col: Column, scorer: str) -> npt.NDArray[np.object_]:
+    """Return the strings the scorer compares: token-sorted once per value for token_sort."""
+    if scorer != "token_sort":
+        return col.values
+    cached = col.derived.get("token_sorted")
+    if cached is None:
+        cached = np.empty(len(col.values), dtype=object)
+        cached[:] = [" ".join(sorted(str(v).split())) for v in col.values]
+        col.derived["token_sorted"] = cached
+    return cached
+
+
 def _pair_similarity(col: Column, ca: Codes, cb: Codes, scorer: str) -> npt.NDArray[np.float32]:
     """Score each pair of codes, computing every distinct pair of values once."""
     if len(ca) == 0:
         return np.empty(0, dtype=np.float32)
-    lo = np.minimum(ca, cb).astype(np.int64)
-    hi = np.maximum(ca, cb).astype(np.int64)
-    key = lo * len(col.values) + hi
-    distinct, inverse = np.unique(key, return_inverse=True)
-    left = col.values[distinct // len(col.values)]
-    right = col.values[distinct % len(col.values)]
+    size = len(col.values)
+    key = np.minimum(ca, cb).astype(np.int64) * size + np.maximum(ca, cb)
+    # Sorting the keys costs less than scoring the repeats (a few first names meet very often).
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    new = np.empty(len(key), dtype=bool)
+    new[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    distinct = ordered[new]
+    inverse = np.empty(len(key), dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    strings = _scorer_input(col, scorer)
+    # token_sort_ratio is the Indel ratio of the token-sorted strings, sorted above once per value.
+    function = fuzz.ratio if scorer == "token_sort" else _SCORERS[scorer]
     sims = cpdist(
-        left.tolist(), right.tolist(), scorer=_SCORERS[scorer], workers=WORKERS, dtype=np.float32
+        strings[distinct // size].tolist(),
+        strings[distinct % size].tolist(),
+        scorer=function,
+        workers=WORKERS,
+        dtype=np.float32,
     )
     if scorer == "token_sort":
         sims = sims / np.float32(100)
     return sims[inverse]
 
 
-def _derived_codes(col: Column, derive: Callable[[str], str]) -> Codes:
-    """Code each distinct value by a part of it (an email's domain), computed once per value."""
-    return encode([derive(str(v)) for v in col.values]).codes
-
-
-def _osa_distance(col: Column, ca: Codes, cb: Codes) -> Ints:
+def _within_one_edit(col: Column, ca: Codes, cb: Codes) -> npt.NDArray[np.bool_]:
+    """Tell which pairs of distinct values are one insertion, deletion, substitution or swap apart."""
+    out = np.zeros(len(ca), dtype=bool)
     if len(ca) == 0:
-        return np.empty(0, dtype=np.int64)
+        return out
+    lengths = col.derived.get("length")
+    if lengths is None:
+        lengths = col.derived["length"] = np.fromiter(
+            map(len, col.values), dtype=np.int32, count=len(col.values)
+        )
+    # Values whose lengths differ by two or more are never one edit apart: skip them unscored.
+    near = np.flatnonzero(np.abs(lengths[ca] - lengths[cb]) <= 1)
     d = cpdist(
-        col.values[ca].tolist(),
-        col.values[cb].tolist(),
+        col.values[ca[near]].tolist(),
+        col.values[cb[near]].tolist(),
         scorer=OSA.distance,
+        score_cutoff=1,
         workers=WORKERS,
         dtype=np.int32,
     )
-    return d.astype(np.int64)
+    out[near] = d <= 1
+    return out
 
 
 def compare(comp: Comparison, columns: dict[str, Column], a: Ints, b: Ints) -> tuple[Levels, int]:
@@ -359,19 +470,19 @@ def compare(comp: Comparison, columns: dict[str, Column], a: Ints, b: Ints) -> t
         return level, len(names)
     ra, rb = ca[rest], cb[rest]
     if comp.kind == "identifier":
-        level[rest[_osa_distance(col, ra, rb) <= 1]] = names.index("one edit")
+        level[rest[_within_one_edit(col, ra, rb)]] = names.index("one edit")
         return level, len(names)
     if comp.kind == "email":
         # Two mailboxes of one domain are usually two colleagues: a level of its own, so that
         # EM can learn how much it speaks against a match.
-        domain = _derived_codes(col, lambda v: v.partition("@")[2])
+        domain = _value_codes(col, "domain", lambda v: v.partition("@")[2])
         level[rest[domain[ra] == domain[rb]]] = names.index("same domain")
-        level[rest[_osa_distance(col, ra, rb) <= 1]] = names.index("one edit")
+        level[rest[_within_one_edit(col, ra, rb)]] = names.index("one edit")
         return level, len(names)
     if comp.kind == "postcode":
-        area = _derived_codes(col, lambda v: v[:2])
+        area = _value_codes(col, "prefix2", lambda v: v[:2])
         level[rest[area[ra] == area[rb]]] = names.index("same area")
-        level[rest[_osa_distance(col, ra, rb) <= 1]] = names.index("one edit")
+        level[rest[_within_one_edit(col, ra, rb)]] = names.index("one edit")
         return level, len(names)
     sims = _pair_similarity(col, ra, rb, comp.scorer)
     for t in sorted(comp.thresholds):
@@ -382,7 +493,7 @@ def compare(comp: Comparison, columns: dict[str, Column], a: Ints, b: Ints) -> t
         level[rest[(na >= 0) & (nb >= 0) & (na != nb)]] = 1
     low = rest[level[rest] == 1]
     if comp.initials and len(low):
-        initial = _derived_codes(col, lambda v: v[:1])
+        initial = _value_codes(col, "prefix1", lambda v: v[:1])
         single = np.fromiter((len(str(v)) == 1 for v in col.values), dtype=bool)
         la, lb = col.codes[a[low]], col.codes[b[low]]
         level[low[(single[la] | single[lb]) & (initial[la] == initial[lb])]] = names.index(
@@ -511,7 +622,7 @@ def cluster(
     inside = labels[cannot_a] == labels[cannot_b]
     conflicted[labels[cannot_a[inside]]] = True
     if sources is not None:
-        key = np.unique(labels * (int(sources.max(initial=0)) + 1) + sources)
+        key = _distinct(labels * (int(sources.max(initial=0)) + 1) + sources)
         per_label = np.bincount(key // (int(sources.max(initial=0)) + 1), minlength=n)
         conflicted |= per_label > 1
     if not conflicted.any():
@@ -530,10 +641,27 @@ def cluster(
 
 def number_clusters(labels: Ints) -> Ints:
     """Renumber cluster labels 1, 2, … in the order rows appear."""
-    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    dense = _dense_codes(labels)
+    first = np.full(int(dense.max(initial=-1)) + 1, len(labels), dtype=np.int64)
+    np.minimum.at(first, dense, np.arange(len(labels), dtype=np.int64))
     rank = np.empty(len(first), dtype=np.int64)
-    rank[np.argsort(first, kind="stable")] = np.arange(1, len(first) + 1)
-    return rank[inverse]
+    rank[np.argsort(first)] = np.arange(1, len(first) + 1)
+    return rank[dense]
+
+
+def _count_patterns(code: Ints, space: int) -> tuple[Ints, Ints, Ints]:
+    """Return the distinct pattern codes, the index of each pair's pattern, and their counts."""
+    if space <= 1 << 24:  # a table of every possible pattern: counting without sorting
+        every = np.bincount(code, minlength=space)
+        distinct = np.flatnonzero(every)
+        index = np.zeros(space, dtype=np.int64)
+        index[distinct] = np.arange(len(distinct))
+        return distinct, index[code], every[distinct]
+    inverse = _dense_codes(code)
+    counts = np.bincount(inverse)
+    distinct = np.empty(len(counts), dtype=np.int64)
+    distinct[inverse] = code
+    return distinct, inverse, counts
 
 
 # The whole run -----------------------------------------------------------------------------------
@@ -565,22 +693,23 @@ def deduplicate(
 
     a, b = candidate_pairs(schema, columns, n, sources)
     stage("blocking")
-    level_list = []
-    n_levels = []
-    for comp in schema.comparisons:
-        level, count = compare(comp, columns, a, b)
-        level_list.append(level)
-        n_levels.append(count)
-    levels = np.stack(level_list, axis=1) if level_list else np.zeros((len(a), 0), dtype=np.uint8)
-    del level_list
-    stage("comparison")
+    levels = np.zeros((len(a), len(schema.comparisons)), dtype=np.uint8)
     # One integer per comparison pattern: fitting counts patterns, not pairs.
-    radix = np.cumprod([1, *n_levels[:-1]]).astype(np.int64)
-    pattern_code = levels.astype(np.int64) @ radix if len(a) else np.empty(0, np.int64)
-    distinct, first, inverse, counts = np.unique(
-        pattern_code, return_index=True, return_inverse=True, return_counts=True
-    )
-    patterns = levels[first]
+    pattern_code = np.zeros(len(a), dtype=np.int64)
+    n_levels: list[int] = []
+    radix = 1
+    for f, comp in enumerate(schema.comparisons):
+        level, count = compare(comp, columns, a, b)
+        levels[:, f] = level
+        pattern_code += level.astype(np.int64) * radix
+        n_levels.append(count)
+        radix *= count
+    stage("comparison")
+    distinct, inverse, counts = _count_patterns(pattern_code, radix)
+    patterns = np.empty((len(distinct), len(n_levels)), dtype=np.uint8)
+    for f, count in enumerate(n_levels):
+        patterns[:, f] = distinct % count
+        distinct //= count
     veto_fields = [f for f, c in enumerate(schema.comparisons) if c.veto]
     pattern_veto = (
         (patterns[:, veto_fields] == 1).any(axis=1)
@@ -697,54 +826,6 @@ CUSTOMER_FIELDS = (
 _HOUSE_NUMBER = re.compile(r"^\d+")
 
 
-def customer_columns(raw: dict[str, Sequence[str]], n: int) -> dict[str, Column]:
-    """Normalise the raw customer fields (any may be absent) into encoded columns."""
-    empty = [""] * n
-
-    def get(name: str) -> Sequence[str]:
-        return raw.get(name) or empty
-
-    norm = normalise.normalise_column
-    siren = norm(get("siren"), normalise.siren)
-    siret_from_siren = norm(get("siren"), normalise.siret)
-    siret = norm(get("siret"), normalise.siret)
-    siret = [s or t for s, t in zip(siret, siret_from_siren, strict=True)]
-    siren = [s or t[:9] for s, t in zip(siren, siret, strict=True)]
-    if "vat_number" in raw:
-        vat_siren = norm(get("vat_number"), _vat_siren)
-        siren = [s or v for s, v in zip(siren, vat_siren, strict=True)]
-    emails = norm(get("email"), _personal_email)
-    phones = norm(get("phone"), normalise.phone)
-    mobiles = norm(get("mobile"), normalise.phone)
-    mobile = []
-    landline = []
-    for p, m in zip(phones, mobiles, strict=True):
-        if normalise.is_mobile(p):
-            mobile.append(p)
-            landline.append(m if m and not normalise.is_mobile(m) else "")
-        else:
-            mobile.append(m if normalise.is_mobile(m) else "")
-            landline.append(p or (m if not normalise.is_mobile(m) else ""))
-    first = norm(get("first_name"), normalise.person_name)
-    last = norm(get("last_name"), normalise.person_name)
-    street = norm(get("street"), normalise.street)
-    first_col, last_col = encode_together(first, last)
-    return {
-        "organisation": encode(norm(get("organisation"), normalise.organisation_key)),
-        "siren": encode(siren),
-        "siret": encode(siret),
-        "first_name": first_col,
-        "last_name": last_col,
-        "email": encode(emails),
-        "mobile": encode(mobile),
-        "landline": encode(landline),
-        "street": encode(street),
-        "street#number": encode(norm(street, _house_number)),
-        "postcode": encode(norm(get("postcode"), normalise.postcode)),
-        "town": encode(norm(get("town"), normalise.town)),
-    }
-
-
 def _vat_siren(value: str) -> str:
     text = normalise.plain_upper(value).replace(" ", "")
     return text[4:] if text.startswith("FR") and len(text) == 13 and text[4:].isdigit() else ""
@@ -760,6 +841,162 @@ def _personal_email(value: str) -> str:
 def _house_number(street: str) -> str:
     found = _HOUSE_NUMBER.match(street)
     return found.group(0) if found else ""
+
+
+def _siren_of_siret(siret: str) -> str:
+    return siret[:9]
+
+
+# What each raw field becomes, with the share of the normalisation time it takes (to split the
+# fields between two processes): organisation names and streets cost most per value.
+_CUSTOMER_NORMALISATIONS: dict[str, tuple[tuple[Callable[[str], str], ...], float]] = {
+    "organisation": ((normalise.organisation_key,), 5.0),
+    "street": ((normalise.street,), 4.0),
+    "phone": ((normalise.phone,), 3.0),
+    "mobile": ((normalise.phone,), 3.0),
+    "siren": ((normalise.siren, normalise.siret), 3.0),
+    "email": ((_personal_email,), 2.0),
+    "siret": ((normalise.siret,), 2.0),
+    "vat_number": ((_vat_siren,), 2.0),
+    "first_name": ((normalise.person_name,), 1.0),
+    "last_name": ((normalise.person_name,), 1.0),
+    "town": ((normalise.town,), 1.0),
+    "postcode": ((normalise.postcode,), 1.0),
+}
+# From this many rows, the fields are normalised in two processes (below, forking costs more
+# than it saves).
+PARALLEL_ROWS = 100_000
+# The raw columns a forked process reads (inherited, not pickled).
+_FORKED_RAW: dict[str, Sequence[str]] = {}
+
+
+def _normalise_field(field: str) -> list[Column]:
+    values = _FORKED_RAW[field]
+    codes, distinct = _factorise(values)
+    out = []
+    for normalise_value in _CUSTOMER_NORMALISATIONS[field][0]:
+        normalised = encode([normalise_value(v) for v in distinct])
+        out.append(Column(normalised.codes[codes], normalised.values))
+    return out
+
+
+def _normalise_in_child(fields: list[str], channel: Connection) -> None:
+    try:
+        channel.send({f: _normalise_field(f) for f in fields})
+    except Exception as exc:  # noqa: BLE001 - the parent redoes the work and reports it
+        channel.send(exc)
+    finally:
+        channel.close()
+
+
+def _normalise_fields(raw: dict[str, Sequence[str]], n: int) -> dict[str, list[Column]]:
+    """Normalise every raw field present, in two processes when the file is large.
+
+    A forked child inherits the raw columns (nothing to pickle on the way in), normalises about
+    half of the fields and sends back only their codes and distinct values.
+    """
+    global _FORKED_RAW
+    fields = sorted(
+        (f for f in _CUSTOMER_NORMALISATIONS if raw.get(f)),
+        key=lambda f: -_CUSTOMER_NORMALISATIONS[f][1],
+    )
+    _FORKED_RAW = dict(raw)
+    try:
+        fork = "fork" in multiprocessing.get_all_start_methods()
+        # Forking a process that runs other threads (a web server's) can copy a held lock.
+        if n < PARALLEL_ROWS or WORKERS < 2 or not fork or threading.active_count() > 1:
+            return {f: _normalise_field(f) for f in fields}
+        mine: list[str] = []
+        theirs: list[str] = []
+        load = [0.0, 0.0]
+        for f in fields:  # largest first, each to the lighter side
+            side = 0 if load[0] <= load[1] else 1
+            (mine, theirs)[side].append(f)
+            load[side] += _CUSTOMER_NORMALISATIONS[f][1]
+        context = multiprocessing.get_context("fork")
+        receiving, sending = context.Pipe(duplex=False)
+        child = context.Process(target=_normalise_in_child, args=(theirs, sending), daemon=True)
+        child.start()
+        sending.close()
+        done = {f: _normalise_field(f) for f in mine}
+        try:
+            received = receiving.recv()
+        except EOFError:  # the child died (out of memory?): do its share here
+            received = None
+        finally:
+            receiving.close()
+            child.join()
+        if isinstance(received, Exception):
+            raise received
+        if received is None:
+            received = {f: _normalise_field(f) for f in theirs}
+        done.update(received)
+        return done
+    finally:
+        _FORKED_RAW = {}
+
+
+def _compact(codes: Codes, values: npt.NDArray[np.object_]) -> Column:
+    """Drop the values no row uses from a column's vocabulary."""
+    used = np.zeros(len(values), dtype=bool)
+    used[codes[codes >= 0]] = True
+    if used.all():
+        return Column(codes, values)
+    renumber = np.append(np.where(used, np.cumsum(used) - 1, -1), -1).astype(np.int32)
+    return Column(renumber[codes], values[used])
+
+
+def _first_present(*columns: Column) -> Column:
+    """Take, on each row, the value of the first of the columns that has one."""
+    shared, values = merge_vocabularies(*columns)
+    codes = shared[0].codes.copy()
+    for col in shared[1:]:
+        gap = codes < 0
+        codes[gap] = col.codes[gap]
+    return _compact(codes, values)
+
+
+def _mobile_and_landline(phones: Column, mobiles: Column) -> tuple[Column, Column]:
+    """Sort the two phone columns into the mobile (one person) and the landline (the office)."""
+    (phone, mobile), values = merge_vocabularies(phones, mobiles)
+    is_mobile = np.append(
+        np.fromiter(map(normalise.is_mobile, values), dtype=bool, count=len(values)), False
+    )
+    p, m = phone.codes, mobile.codes
+    p_mobile, m_mobile = (p >= 0) & is_mobile[p], (m >= 0) & is_mobile[m]
+    p_landline, m_landline = (p >= 0) & ~is_mobile[p], (m >= 0) & ~is_mobile[m]
+    mobile_codes = np.where(p_mobile, p, np.where(m_mobile, m, -1)).astype(np.int32)
+    landline_codes = np.where(p_landline, p, np.where(m_landline, m, -1)).astype(np.int32)
+    return _compact(mobile_codes, values), _compact(landline_codes, values)
+
+
+def customer_columns(raw: dict[str, Sequence[str]], n: int) -> dict[str, Column]:
+    """Normalise the raw customer fields (any may be absent) into encoded columns."""
+    done = _normalise_fields(raw, n)
+    missing = [Column(np.full(n, -1, dtype=np.int32), np.empty(0, dtype=object))] * 2
+
+    def get(field: str, which: int = 0) -> Column:
+        return done.get(field, missing)[which]
+
+    siret = _first_present(get("siret"), get("siren", 1))
+    siren = _first_present(get("siren"), recode(siret, _siren_of_siret), get("vat_number"))
+    mobile, landline = _mobile_and_landline(get("phone"), get("mobile"))
+    (first, last), _ = merge_vocabularies(get("first_name"), get("last_name"))
+    street = get("street")
+    return {
+        "organisation": get("organisation"),
+        "siren": siren,
+        "siret": siret,
+        "first_name": first,
+        "last_name": last,
+        "email": get("email"),
+        "mobile": mobile,
+        "landline": landline,
+        "street": street,
+        "street#number": recode(street, _house_number),
+        "postcode": get("postcode"),
+        "town": get("town"),
+    }
 
 
 def deduplicate_customers(
