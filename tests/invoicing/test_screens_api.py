@@ -59,6 +59,51 @@ def test_list_is_scoped_by_role(
     assert own.number in b"".join(csv.streaming_content).decode("utf-8-sig")
 
 
+def test_detail_shows_what_is_left_to_pay_and_links_to_schedule_and_account(
+    rep_customer: Party,
+    issued_for: Callable[..., Invoice],
+    client_for: Callable[..., Client],
+    accountant: Any,
+    rep: Any,
+    make_user: Callable[..., Any],
+) -> None:
+    from datetime import date
+
+    from comptoir.core.roles import Role
+    from comptoir.payments.actions import record_payment
+
+    invoice = issued_for(
+        rep_customer,
+        [line("Pain", "10", "100")],
+        issue_date=date(2026, 1, 5),
+        produce_documents=False,
+    )  # 1 200,00 incl. VAT
+    url = reverse("invoicing:detail", args=[invoice.pk])
+    schedule = reverse("payments:schedule", args=[invoice.pk])
+    account = reverse("payments:account", args=[rep_customer.pk])
+    page = client_for(accountant).get(url).content.decode()
+    assert 'id="invoice-payment-state">Unpaid<' in page
+    assert 'id="invoice-outstanding">1\u202f200,00 EUR<' in page
+    record_payment(
+        party=rep_customer,
+        amount=Decimal("450.00"),
+        method="transfer",
+        date=date(2026, 2, 1),
+        by=accountant,
+    )
+    page = client_for(accountant).get(url).content.decode()
+    assert 'id="invoice-payment-state">Partially paid<' in page
+    assert 'id="invoice-paid">450,00 EUR<' in page
+    assert 'id="invoice-outstanding">750,00 EUR<' in page
+    assert f'href="{schedule}"' in page and f'href="{account}"' in page
+    # The rep sees the customer's account but may not set a payment schedule.
+    page = client_for(rep).get(url).content.decode()
+    assert f'href="{account}"' in page and f'href="{schedule}"' not in page
+    french = client_for(make_user(Role.ACCOUNTANT, language="fr")).get(url).content.decode()
+    assert "Partiellement payée" in french and "Reste à payer" in french
+    assert "Relevé de compte" in french
+
+
 def test_back_office_creates_adds_lines_issues_downloads_and_credits(
     customer: Party, client_for: Callable[..., Client], assistant: Any
 ) -> None:

@@ -110,6 +110,11 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and invoice.kind != InvoiceKind.CREDIT_NOTE,
             "line_form": InvoiceLineForm() if can_change and not invoice.is_issued else None,
             "history": history_for(invoice)[:20],
+            # The payments screens this page links to (their permissions are the payments app's).
+            "can_see_account": request.user.has_perm("payments.view_payment", invoice.party),
+            "can_schedule": invoice.is_issued
+            and invoice.kind != InvoiceKind.CREDIT_NOTE
+            and request.user.has_perm("payments.record_payment"),
         },
     )
 
