@@ -43,7 +43,7 @@ from comptoir.core.exports import csv_response, xlsx_response
 from comptoir.core.listing import Column, Filter, ListScreen
 from comptoir.core.money import round_amount
 from comptoir.core.selectors import current_company
-from comptoir.core.views import FormScreen
+from comptoir.core.views import FormScreen, object_for
 
 YES_NO = (("yes", gettext_lazy("Yes")), ("no", gettext_lazy("No")))
 
@@ -123,12 +123,13 @@ class ProductList(ListScreen):
         ]
         return row
 
+    create_view = "catalogue:product_create"
+    create_permission = "catalogue.add_product"
+    detail_view = "catalogue:product_detail"
+
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.has_perm("catalogue.view_purchase_cost"):
             self.columns = tuple(c for c in self.columns if c.key not in COST_COLUMNS)
-        if request.user.has_perm("catalogue.add_product"):
-            self.create_url = reverse("catalogue:product_create")
-        self.detail_url = lambda product: reverse("catalogue:product_detail", args=[product.pk])
         return super().get(request, *args, **kwargs)
 
 
@@ -334,25 +335,19 @@ class PriceListList(ListScreen):
             rule_count=Count("rules")
         )
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.user.has_perm("catalogue.add_pricelist"):
-            self.create_url = reverse("catalogue:price_list_create")
-        self.detail_url = lambda pl: reverse("catalogue:price_list_detail", args=[pl.pk])
-        return super().get(request, *args, **kwargs)
+    create_view = "catalogue:price_list_create"
+    create_permission = "catalogue.add_pricelist"
+    detail_view = "catalogue:price_list_detail"
 
 
 def _visible_price_list(request: HttpRequest, pk: int) -> PriceList:
-    price_list = get_object_or_404(PriceList.objects.select_related("party", "category"), pk=pk)
-    if not request.user.has_perm("catalogue.view_pricelist", price_list):
-        raise PermissionDenied
-    return price_list
+    price_lists = PriceList.objects.select_related("party", "category")
+    return object_for(request, price_lists, pk, "catalogue.view_pricelist")
 
 
 def _changeable_price_list(request: HttpRequest, pk: int) -> PriceList:
-    price_list = get_object_or_404(PriceList.objects.select_related("party", "category"), pk=pk)
-    if not request.user.has_perm("catalogue.change_pricelist", price_list):
-        raise PermissionDenied
-    return price_list
+    price_lists = PriceList.objects.select_related("party", "category")
+    return object_for(request, price_lists, pk, "catalogue.change_pricelist")
 
 
 def _price_check(request: HttpRequest) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.text import slugify
 from django.views import View
 
@@ -87,6 +88,11 @@ class ListScreen(LoginRequiredMixin, View):
     create_url: str | None = None
     create_label: Any = ""
     detail_url: Callable[[Any], str] | None = None
+    # URL names: the creation screen (offered to holders of `create_permission`, to everyone
+    # when it is None) and an object's page (reversed with its pk).
+    create_view: str | None = None
+    create_permission: str | None = None
+    detail_view: str | None = None
 
     def get_queryset(self) -> QuerySet[Any]:
         raise NotImplementedError
@@ -152,6 +158,13 @@ class ListScreen(LoginRequiredMixin, View):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if self.permission and not request.user.has_perm(self.permission):
             raise PermissionDenied
+        if self.create_view and (
+            self.create_permission is None or request.user.has_perm(self.create_permission)
+        ):
+            self.create_url = reverse(self.create_view)
+        if self.detail_view:
+            name = self.detail_view
+            self.detail_url = lambda obj: reverse(name, args=[obj.pk])
         export = request.GET.get("export")
         if export in {"csv", "xlsx"}:
             return self.export(export)

@@ -11,7 +11,6 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,6 +23,16 @@ from comptoir.core.listing import Column, Filter, ListScreen
 from comptoir.core.models import User
 from comptoir.core.roles import Role
 from comptoir.core.selectors import current_company
+
+
+def object_for(request: HttpRequest, queryset: QuerySet[Any], pk: int, *permissions: str) -> Any:
+    """Return the object of `pk` if the user's `queryset` holds it (404 otherwise, even if it
+    exists) and the user has every one of `permissions` on it (403 otherwise)."""
+    obj = get_object_or_404(queryset, pk=pk)
+    for permission in permissions:
+        if not request.user.has_perm(permission, obj):
+            raise PermissionDenied
+    return obj
 
 
 class FormScreen(LoginRequiredMixin, View):
@@ -195,10 +204,8 @@ class UserList(ListScreen):
     def get_queryset(self) -> QuerySet[User]:
         return User.objects.all()
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        self.create_url = reverse("core:user_create")
-        self.detail_url = lambda user: reverse("core:user_edit", args=[user.pk])
-        return super().get(request, *args, **kwargs)
+    create_view = "core:user_create"
+    detail_view = "core:user_edit"
 
 
 class UserCreate(FormScreen):

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from comptoir.core.audit import history_for
 from comptoir.core.listing import Column, Filter, ListScreen
-from comptoir.core.views import FormScreen
+from comptoir.core.views import FormScreen, object_for
 from comptoir.documents.actions import read_archived
 from comptoir.documents.models import ArchivedDocument
 from comptoir.sales import actions, selectors
@@ -77,25 +77,23 @@ class QuoteList(ListScreen):
     def get_queryset(self) -> QuerySet[Any]:
         return selectors.quotes_visible_to(self.request.user)
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.user.has_perm("sales.change_quote"):
-            self.create_url = reverse("sales:quote_create")
-        self.detail_url = lambda quote: reverse("sales:quote_detail", args=[quote.pk])
-        return super().get(request, *args, **kwargs)
+    create_view = "sales:quote_create"
+    create_permission = "sales.change_quote"
+    detail_view = "sales:quote_detail"
 
 
 def _visible_quote(request: HttpRequest, pk: int) -> Quote:
-    quote = get_object_or_404(selectors.quotes_visible_to(request.user), pk=pk)
-    if not request.user.has_perm("sales.view_quote", quote):
-        raise PermissionDenied
-    return quote
+    return object_for(request, selectors.quotes_visible_to(request.user), pk, "sales.view_quote")
 
 
 def _changeable_quote(request: HttpRequest, pk: int) -> Quote:
-    quote = _visible_quote(request, pk)
-    if not request.user.has_perm("sales.change_quote", quote):
-        raise PermissionDenied
-    return quote
+    return object_for(
+        request,
+        selectors.quotes_visible_to(request.user),
+        pk,
+        "sales.view_quote",
+        "sales.change_quote",
+    )
 
 
 class QuoteCreate(FormScreen):
@@ -388,25 +386,23 @@ class OrderList(ListScreen):
     def get_queryset(self) -> QuerySet[Any]:
         return selectors.orders_visible_to(self.request.user)
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.user.has_perm("sales.change_order"):
-            self.create_url = reverse("sales:order_create")
-        self.detail_url = lambda order: reverse("sales:order_detail", args=[order.pk])
-        return super().get(request, *args, **kwargs)
+    create_view = "sales:order_create"
+    create_permission = "sales.change_order"
+    detail_view = "sales:order_detail"
 
 
 def visible_order(request: HttpRequest, pk: int) -> Order:
-    order = get_object_or_404(selectors.orders_visible_to(request.user), pk=pk)
-    if not request.user.has_perm("sales.view_order", order):
-        raise PermissionDenied
-    return order
+    return object_for(request, selectors.orders_visible_to(request.user), pk, "sales.view_order")
 
 
 def changeable_order(request: HttpRequest, pk: int) -> Order:
-    order = visible_order(request, pk)
-    if not request.user.has_perm("sales.change_order", order):
-        raise PermissionDenied
-    return order
+    return object_for(
+        request,
+        selectors.orders_visible_to(request.user),
+        pk,
+        "sales.view_order",
+        "sales.change_order",
+    )
 
 
 class OrderCreate(FormScreen):

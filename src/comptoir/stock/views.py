@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from comptoir.catalogue.models import Product, ProductKind
 from comptoir.core.audit import history_for
 from comptoir.core.listing import Column, Filter, ListScreen
-from comptoir.core.views import FormScreen
+from comptoir.core.views import FormScreen, object_for
 from comptoir.documents.actions import read_archived
 from comptoir.sales.views import changeable_order, pdf_response
 from comptoir.stock import actions, selectors
@@ -54,23 +54,23 @@ class DeliveryList(ListScreen):
     def get_queryset(self) -> QuerySet[Any]:
         return selectors.deliveries_visible_to(self.request.user)
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        self.detail_url = lambda delivery: reverse("stock:delivery_detail", args=[delivery.pk])
-        return super().get(request, *args, **kwargs)
+    detail_view = "stock:delivery_detail"
 
 
 def _visible_delivery(request: HttpRequest, pk: int) -> Delivery:
-    delivery = get_object_or_404(selectors.deliveries_visible_to(request.user), pk=pk)
-    if not request.user.has_perm("stock.view_delivery", delivery):
-        raise PermissionDenied
-    return delivery
+    return object_for(
+        request, selectors.deliveries_visible_to(request.user), pk, "stock.view_delivery"
+    )
 
 
 def _changeable_delivery(request: HttpRequest, pk: int) -> Delivery:
-    delivery = _visible_delivery(request, pk)
-    if not request.user.has_perm("stock.change_delivery", delivery):
-        raise PermissionDenied
-    return delivery
+    return object_for(
+        request,
+        selectors.deliveries_visible_to(request.user),
+        pk,
+        "stock.view_delivery",
+        "stock.change_delivery",
+    )
 
 
 @login_required
