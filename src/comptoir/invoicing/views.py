@@ -7,18 +7,17 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from comptoir.core.audit import history_for
 from comptoir.core.listing import Column, Filter, ListScreen
-from comptoir.core.views import FormScreen
+from comptoir.core.views import FormScreen, object_for
 from comptoir.invoicing import actions, selectors
 from comptoir.invoicing.exports import export_document
 from comptoir.invoicing.forms import InvoiceForm, InvoiceLineForm
@@ -70,25 +69,19 @@ class InvoiceList(ListScreen):
     def get_queryset(self) -> QuerySet[Any]:
         return selectors.invoices_visible_to(self.request.user)
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.user.has_perm("invoicing.change_invoice"):
-            self.create_url = reverse("invoicing:create")
-        self.detail_url = lambda invoice: reverse("invoicing:detail", args=[invoice.pk])
-        return super().get(request, *args, **kwargs)
+    create_view = "invoicing:create"
+    create_permission = "invoicing.change_invoice"
+    detail_view = "invoicing:detail"
 
 
 def _visible_invoice(request: HttpRequest, pk: int) -> Invoice:
-    invoice = get_object_or_404(selectors.invoices_visible_to(request.user), pk=pk)
-    if not request.user.has_perm("invoicing.view_invoice", invoice):
-        raise PermissionDenied
-    return invoice
+    invoices = selectors.invoices_visible_to(request.user)
+    return object_for(request, invoices, pk, "invoicing.view_invoice")
 
 
 def _changeable_invoice(request: HttpRequest, pk: int) -> Invoice:
-    invoice = _visible_invoice(request, pk)
-    if not request.user.has_perm("invoicing.change_invoice", invoice):
-        raise PermissionDenied
-    return invoice
+    invoices = selectors.invoices_visible_to(request.user)
+    return object_for(request, invoices, pk, "invoicing.view_invoice", "invoicing.change_invoice")
 
 
 @login_required
