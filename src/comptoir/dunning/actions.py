@@ -656,7 +656,7 @@ def letter_data(message: DunningMessage) -> dict[str, Any]:
 @transaction.atomic
 def _produce_letter(message: DunningMessage, *, by: Any) -> None:
     from comptoir.documents.actions import archive_document
-    from comptoir.documents.rendering import render_pdf
+    from comptoir.documents.rendering import company_logo, render_pdf
 
     message = (
         DunningMessage.objects.select_for_update(of=("self",))
@@ -666,7 +666,7 @@ def _produce_letter(message: DunningMessage, *, by: Any) -> None:
     if message.status != MessageStatus.PENDING:
         return
     data = letter_data(message)
-    pdf = render_pdf("dunning_letter.typ", data)
+    pdf = render_pdf("dunning_letter.typ", data, logo=company_logo(current_company()))
     document = archive_document(
         pdf,
         reference=data["reference"],
