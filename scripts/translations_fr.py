@@ -1736,6 +1736,18 @@ TRANSLATIONS.update(
     }
 )
 
+# Partial credit notes from the screen.
+TRANSLATIONS.update(
+    {
+        "Credit note on %(number)s": "Avoir sur %(number)s",
+        "%(label)s: %(value)s is not a quantity.": "%(label)s : %(value)s n'est pas une quantité.",
+        "Type the quantity to credit on each line; 0 leaves a line out. Every line left to credit is filled in: keep it as it is to credit the whole invoice.": "Saisissez la quantité à créditer sur chaque ligne ; 0 laisse une ligne de côté. Tout ce qui reste à créditer est prérempli : laissez-le tel quel pour un avoir sur toute la facture.",
+        "Left to credit": "Reste à créditer",
+        "Quantity to credit": "Quantité à créditer",
+        "Create the draft credit note": "Créer le brouillon d'avoir",
+    }
+)
+
 
 def save_and_compile(po: polib.POFile, po_path: Path) -> None:
     """Save in gettext's own layout (as msgmerge writes it), then compile checking placeholders."""

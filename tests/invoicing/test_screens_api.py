@@ -159,6 +159,44 @@ def test_back_office_creates_adds_lines_issues_downloads_and_credits(
     )
 
 
+def test_partial_credit_note_from_the_screen_credits_what_is_typed_and_no_more(
+    customer: Party,
+    issued_for: Callable[..., Invoice],
+    client_for: Callable[..., Client],
+    assistant: Any,
+) -> None:
+    invoice = issued_for(customer, [line("Farine", "10", "18.90"), line("Sucre", "4", "2.50")])
+    flour, sugar = invoice.lines.order_by("position")
+    client = client_for(assistant)
+    page = client.get(reverse("invoicing:credit", args=[invoice.pk])).content.decode()
+    assert f'name="quantity_{flour.pk}"' in page and 'value="10"' in page
+    response = client.post(
+        reverse("invoicing:credit", args=[invoice.pk]),
+        {f"quantity_{flour.pk}": "2,5", f"quantity_{sugar.pk}": "0"},
+    )
+    credit_note = Invoice.objects.get(corrects=invoice)
+    assert response.status_code == 302
+    assert [(cl.credited_line_id, cl.quantity) for cl in credit_note.lines.all()] == [
+        (flour.pk, Decimal("2.5"))
+    ]
+    client.post(reverse("invoicing:issue", args=[credit_note.pk]))
+    # What is left is offered next time, and more than that is refused with the reason.
+    page = client.get(reverse("invoicing:credit", args=[invoice.pk])).content.decode()
+    assert 'value="7,5"' in page
+    response = client.post(
+        reverse("invoicing:credit", args=[invoice.pk]),
+        {f"quantity_{flour.pk}": "8", f"quantity_{sugar.pk}": "0"},
+    )
+    assert response.status_code == 200
+    assert "at most" in response.content.decode()
+    assert Invoice.objects.filter(corrects=invoice).count() == 1
+    response = client.post(
+        reverse("invoicing:credit", args=[invoice.pk]),
+        {f"quantity_{flour.pk}": "deux", f"quantity_{sugar.pk}": "0"},
+    )
+    assert "is not a quantity" in response.content.decode()
+
+
 def test_issue_error_is_shown_and_the_draft_stays(
     customer: Party,
     draft_for: Callable[..., Invoice],

@@ -596,6 +596,15 @@ def create_credit_note(
     return credit_note
 
 
+def quantities_left_to_credit(invoice: Invoice) -> list[tuple[InvoiceLine, Decimal]]:
+    """Return each line of an issued invoice with the quantity not credited yet."""
+    credited = _credited_quantities(invoice)
+    return [
+        (line, line.quantity - credited.get(line.pk, Decimal(0)))
+        for line in invoice.lines.order_by("position", "pk")
+    ]
+
+
 def _credited_quantities(invoice: Invoice) -> dict[int, Decimal]:
     totals: dict[int, Decimal] = {}
     rows = InvoiceLine.objects.filter(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from comptoir.catalogue.calculations import plain_number
 from comptoir.core.audit import history_for
 from comptoir.core.listing import Column, Filter, ListScreen
 from comptoir.core.views import FormScreen, object_for
@@ -183,17 +185,60 @@ def invoice_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("invoicing:list")
 
 
-@require_POST
 @login_required
 def invoice_credit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Credit an issued invoice: every line left to credit, or the quantities typed per line.
+
+    A POST without quantities credits whatever is left of the whole invoice.
+    """
     invoice = _changeable_invoice(request, pk)
-    try:
-        credit_note = actions.create_credit_note(invoice, by=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("invoicing:detail", pk=invoice.pk)
-    messages.success(request, _("Draft credit note created: check it, then issue it."))
-    return redirect("invoicing:detail", pk=credit_note.pk)
+    left = actions.quantities_left_to_credit(invoice)
+    rows = [
+        {
+            "line": line,
+            "invoiced": plain_number(line.quantity),
+            "left": plain_number(quantity),
+            "field": f"quantity_{line.pk}",
+        }
+        for line, quantity in left
+    ]
+    errors: list[str] = []
+    if request.method == "POST":
+        wanted = None
+        if any(row["field"] in request.POST for row in rows):
+            wanted = []
+            for row in rows:
+                raw = "".join(request.POST.get(row["field"], "").split()).replace(",", ".")
+                row["value"] = request.POST.get(row["field"], "")
+                try:
+                    quantity = Decimal(raw or "0")
+                except InvalidOperation:
+                    errors.append(
+                        _("%(label)s: %(value)s is not a quantity.")
+                        % {"label": row["line"].label, "value": raw}
+                    )
+                    continue
+                wanted.append((row["line"], quantity))
+        if not errors:
+            try:
+                credit_note = actions.create_credit_note(invoice, by=request.user, lines=wanted)
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+            else:
+                messages.success(request, _("Draft credit note created: check it, then issue it."))
+                return redirect("invoicing:detail", pk=credit_note.pk)
+    for row in rows:
+        row.setdefault("value", row["left"])
+    return render(
+        request,
+        "invoicing/credit_note_form.html",
+        {
+            "title": _("Credit note on %(number)s") % {"number": invoice.number},
+            "invoice": invoice,
+            "rows": rows,
+            "errors": errors,
+        },
+    )
 
 
 CONTENT_TYPES = {"facturx": "application/pdf", "cii": "application/xml", "ubl": "application/xml"}
