@@ -171,3 +171,47 @@ def test_company_logo_is_printed_and_a_broken_one_is_left_out(tmp_path: Path) ->
     broken.write_bytes(b"not a picture")
     # The document still prints, without the logo.
     assert _images(rendering.render_pdf("invoice.typ", data, logo=broken)) == 0
+
+
+@pytest.mark.django_db
+def test_archive_check_finds_missing_altered_and_orphan_files(
+    assistant: Any, tmp_path: Path
+) -> None:
+    import io
+    import os
+    import time
+
+    from django.core.management import CommandError, call_command
+
+    def archived(reference: str) -> ArchivedDocument:
+        return archive_document(
+            reference.encode(),
+            reference=reference,
+            kind="invoice_pdf",
+            filename=f"{reference}.pdf",
+            mime_type="application/pdf",
+            business_object=None,
+            by=assistant,
+        )
+
+    intact, altered, gone = archived("FA-1"), archived("FA-2"), archived("FA-3")
+    root = tmp_path / "archive"
+    (root / altered.path).chmod(0o644)
+    (root / altered.path).write_bytes(b"changed")
+    (root / gone.path).unlink()
+    old_orphan = root / "2020" / "01" / "left-by-a-rollback.pdf"
+    old_orphan.parent.mkdir(parents=True)
+    old_orphan.write_bytes(b"%PDF")
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(old_orphan, (two_days_ago, two_days_ago))
+    fresh_orphan = root / "2020" / "01" / "in-flight.pdf"
+    fresh_orphan.write_bytes(b"%PDF")
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="does not match"):
+        call_command("documents", "check", "--delete-orphans", stdout=out)
+    report = out.getvalue()
+    assert "missing\tFA-3" in report and "altered\tFA-2" in report
+    assert "FA-1" not in report and intact.reference == "FA-1"
+    assert "3 document(s) checked: 1 missing, 1 altered, 2 file(s) without a document" in report
+    # Only the orphan older than a day is deleted: the other may be a transaction in flight.
+    assert not old_orphan.exists() and fresh_orphan.exists()

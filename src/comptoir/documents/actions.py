@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -101,3 +103,46 @@ def read_archived(document: ArchivedDocument) -> bytes:
             f"{document.reference}: the archived file does not match its checksum"
         )
     return content
+
+
+@dataclass
+class ArchiveCheck:
+    """What `check_archive` found: files to worry about, and files nothing refers to."""
+
+    checked: int = 0
+    altered: list[str] = field(default_factory=list)  # references whose bytes changed
+    missing: list[str] = field(default_factory=list)  # references whose file is gone
+    orphans: list[Path] = field(default_factory=list)  # files no row refers to
+
+
+def check_archive(*, delete_orphans_before: datetime | None = None) -> ArchiveCheck:
+    """Check every archived file against its checksum and find files no row refers to.
+
+    A file with no row is what a rolled-back transaction leaves behind (the file is written
+    before its row, inside the caller's transaction): never served, and deleted here when
+    it is older than ``delete_orphans_before`` — an in-flight transaction's file is younger.
+    """
+    result = ArchiveCheck()
+    root = archive_root()
+    known: set[str] = set()
+    rows = ArchivedDocument.objects.order_by("pk").values_list("reference", "path", "checksum")
+    for reference, relative, checksum in rows.iterator(chunk_size=2000):
+        known.add(relative)
+        result.checked += 1
+        try:
+            digest = hashlib.sha256((root / relative).read_bytes()).hexdigest()
+        except FileNotFoundError:
+            result.missing.append(reference)
+            continue
+        if digest != checksum:
+            result.altered.append(reference)
+    if root.is_dir():
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            if path.relative_to(root).as_posix() in known:
+                continue
+            result.orphans.append(path)
+            if delete_orphans_before is not None:
+                modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+                if modified < delete_orphans_before:
+                    path.unlink()
+    return result

@@ -1,13 +1,16 @@
-"""`comptoir documents send|list`: email an archived document from the command line."""
+"""`comptoir documents send|outbox|list|check`: email archived documents, check the archive."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
+from comptoir.documents.actions import check_archive
 from comptoir.documents.models import ArchivedDocument
 from comptoir.sales import actions
 
@@ -26,6 +29,17 @@ class Command(BaseCommand):
             "outbox",
             help="Send the emails still pending (their process stopped before sending); for cron.",
         )
+        check = sub.add_parser(
+            "check",
+            help="Check every archived file against its checksum; list files no document "
+            "refers to (left by rolled-back transactions). Exit status 1 if a file is missing "
+            "or altered.",
+        )
+        check.add_argument(
+            "--delete-orphans",
+            action="store_true",
+            help="Delete the files no document refers to, if older than a day.",
+        )
         listing = sub.add_parser("list", help="List the archived documents of a reference prefix.")
         listing.add_argument("--reference", default="", help="Reference prefix, e.g. FA-2026.")
 
@@ -35,6 +49,9 @@ class Command(BaseCommand):
             self.stdout.write(f"{sent} email(s) sent, {failed} failed")
             if failed:
                 raise CommandError(f"{failed} email(s) failed: see the customer's emails")
+            return
+        if options["action"] == "check":
+            self.check_archive(delete=options["delete_orphans"])
             return
         if options["action"] == "list":
             documents = ArchivedDocument.objects.filter(
@@ -64,3 +81,20 @@ class Command(BaseCommand):
         if message.status != "sent":
             raise CommandError(f"{document.reference} not sent: {message.error or message.status}")
         self.stdout.write(f"{document.reference} sent to {options['to']}")
+
+    def check_archive(self, *, delete: bool) -> None:
+        before = timezone.now() - timedelta(days=1) if delete else None
+        found = check_archive(delete_orphans_before=before)
+        for reference in found.missing:
+            self.stdout.write(f"missing\t{reference}")
+        for reference in found.altered:
+            self.stdout.write(f"altered\t{reference}")
+        for path in found.orphans:
+            state = "deleted" if not path.exists() else "orphan"
+            self.stdout.write(f"{state}\t{path}")
+        self.stdout.write(
+            f"{found.checked} document(s) checked: {len(found.missing)} missing, "
+            f"{len(found.altered)} altered, {len(found.orphans)} file(s) without a document"
+        )
+        if found.missing or found.altered:
+            raise CommandError("the archive does not match its records")
