@@ -22,6 +22,7 @@ one Python object per row:
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import re
@@ -29,7 +30,9 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from multiprocessing.connection import Connection
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -52,6 +55,68 @@ Floats = npt.NDArray[np.float64]
 Stage = Callable[[str], None]
 
 WORKERS = min(os.cpu_count() or 1, 4)
+# From this many rows, normalisation, blocking and comparison share their work with a forked
+# process on the second core (below, forking costs more than it saves).
+PARALLEL_ROWS = 100_000
+T = TypeVar("T")
+
+
+def _can_fork(n: int) -> bool:
+    return (
+        n >= PARALLEL_ROWS
+        and WORKERS >= 2
+        and "fork" in multiprocessing.get_all_start_methods()
+        # Forking a process that runs other threads (a web server's) can copy a held lock.
+        and threading.active_count() == 1
+    )
+
+
+def _run_and_send(jobs: list[Callable[[], T]], channel: Connection) -> None:
+    try:
+        channel.send([job() for job in jobs])
+    except Exception as exc:  # noqa: BLE001 - sent to the parent, which raises it
+        channel.send(exc)
+    finally:
+        channel.close()
+
+
+def in_two_processes(jobs: Sequence[tuple[float, Callable[[], T]]], parallel: bool) -> list[T]:
+    """Run ``(cost, job)`` pairs and return their results in order, half the cost in a child.
+
+    The child is forked: it sees the jobs' data without pickling, and only the results travel
+    back. If it dies (out of memory), its jobs run here.
+    """
+    if not parallel or len(jobs) < 2:
+        return [job() for _, job in jobs]
+    sides: tuple[list[int], list[int]] = ([], [])
+    load = [0.0, 0.0]
+    for i in sorted(range(len(jobs)), key=lambda i: -jobs[i][0]):  # largest first, lighter side
+        side = 0 if load[0] <= load[1] else 1
+        sides[side].append(i)
+        load[side] += jobs[i][0]
+    mine, theirs = sides
+    context = multiprocessing.get_context("fork")
+    receiving, sending = context.Pipe(duplex=False)
+    child = context.Process(
+        target=_run_and_send, args=([jobs[i][1] for i in theirs], sending), daemon=True
+    )
+    child.start()
+    sending.close()
+    results = {i: jobs[i][1]() for i in mine}
+    try:
+        received = receiving.recv()
+    except EOFError:
+        received = None
+    finally:
+        receiving.close()
+        child.join()
+    if isinstance(received, Exception):
+        raise received
+    if received is None:
+        received = [jobs[i][1]() for i in theirs]
+    results.update(zip(theirs, received, strict=True))
+    return [results[i] for i in range(len(jobs))]
+
 
 _SCORERS = {
     "jaro_winkler": JaroWinkler.normalized_similarity,
@@ -277,6 +342,30 @@ def _distinct(x: Ints) -> Ints:
     return ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
 
 
+def _sort_order(key: Ints) -> tuple[Ints, Ints]:
+    """Return the (stable) order that sorts non-negative integer keys, and the sorted keys.
+
+    Each key is packed with its position into one integer and the integers are sorted: numpy's
+    vectorised sort of plain integers runs several times faster than ``argsort``.
+    """
+    bits = max((len(key) - 1).bit_length(), 1)
+    if int(key.max(initial=0)).bit_length() + bits > 62:
+        order = np.argsort(key, kind="stable")
+        return order, key[order]
+    packed = np.sort((key.astype(np.int64) << bits) | np.arange(len(key), dtype=np.int64))
+    return packed & ((1 << bits) - 1), packed >> bits
+
+
+def _group(key: Ints) -> tuple[Ints, Ints]:
+    """Return the sorted distinct non-negative keys and the index of each key among them."""
+    order, ordered = _sort_order(key)
+    new = np.ones(len(key), dtype=bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    inverse = np.empty(len(key), dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return ordered[new], inverse
+
+
 def _dense_codes(x: Ints) -> Ints:
     """Number the distinct values of non-negative integers 0, 1… in increasing order."""
     if len(x) == 0:
@@ -286,11 +375,7 @@ def _dense_codes(x: Ints) -> Ints:
         seen = np.zeros(top + 1, dtype=bool)
         seen[x] = True
         return (np.cumsum(seen) - 1)[x]
-    order = np.argsort(x)
-    ordered = x[order]
-    out = np.empty(len(x), dtype=np.int64)
-    out[order] = np.cumsum(np.r_[True, ordered[1:] != ordered[:-1]]) - 1
-    return out
+    return _group(x)[1]
 
 
 def _value_codes(col: Column, name: str, derive: Callable[[str], str]) -> Codes:
@@ -326,7 +411,7 @@ def _rule_key(rule: BlockingRule, columns: dict[str, Column]) -> Ints:
 def _block_pairs(key: Ints, rank: Ints, max_block: int, window: int) -> tuple[Ints, Ints]:
     """Return the pairs of rows sharing a key: all pairs in small blocks, neighbours in big ones."""
     rows = np.flatnonzero(key >= 0)
-    rows = rows[np.argsort(key[rows] * len(rank) + rank[rows])]
+    rows = rows[_sort_order(key[rows] * len(rank) + rank[rows])[0]]
     k = key[rows]
     if len(k) < 2:
         empty = np.empty(0, dtype=np.int64)
@@ -360,15 +445,16 @@ def candidate_pairs(
 ) -> tuple[Ints, Ints]:
     """Return the distinct candidate pairs (a < b) of all blocking rules."""
     rank = _sort_rank(schema, columns, n)
-    encoded: list[Ints] = []
-    for rule in schema.blocking:
+
+    def rule_pairs(rule: BlockingRule) -> Ints:
         a, b = _block_pairs(_rule_key(rule, columns), rank, schema.max_block, schema.window)
         if sources is not None:
             cross = sources[a] != sources[b]
             a, b = a[cross], b[cross]
-        lo = np.minimum(a, b)
-        hi = np.maximum(a, b)
-        encoded.append(lo * n + hi)
+        return np.minimum(a, b) * n + np.maximum(a, b)
+
+    jobs = [(float(len(rule.parts)), partial(rule_pairs, rule)) for rule in schema.blocking]
+    encoded = in_two_processes(jobs, _can_fork(n))
     pairs = _distinct(np.concatenate(encoded)) if encoded else np.empty(0, dtype=np.int64)
     return pairs // n, pairs % n
 
@@ -408,14 +494,7 @@ def _pair_similarity(col: Column, ca: Codes, cb: Codes, scorer: str) -> npt.NDAr
     size = len(col.values)
     key = np.minimum(ca, cb).astype(np.int64) * size + np.maximum(ca, cb)
     # Sorting the keys costs less than scoring the repeats (a few first names meet very often).
-    order = np.argsort(key, kind="stable")
-    ordered = key[order]
-    new = np.empty(len(key), dtype=bool)
-    new[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
-    distinct = ordered[new]
-    inverse = np.empty(len(key), dtype=np.int64)
-    inverse[order] = np.cumsum(new) - 1
+    distinct, inverse = _group(key)
     strings = _scorer_input(col, scorer)
     # token_sort_ratio is the Indel ratio of the token-sorted strings, sorted above once per value.
     function = fuzz.ratio if scorer == "token_sort" else _SCORERS[scorer]
@@ -649,6 +728,17 @@ def number_clusters(labels: Ints) -> Ints:
     return rank[dense]
 
 
+# Rough cost of comparing one pair, to share the comparisons between two processes.
+_COMPARISON_COST = {
+    "text": 3.0,
+    "address": 3.0,
+    "email": 2.0,
+    "identifier": 1.5,
+    "postcode": 1.0,
+    "exact": 0.2,
+}
+
+
 def _count_patterns(code: Ints, space: int) -> tuple[Ints, Ints, Ints]:
     """Return the distinct pattern codes, the index of each pair's pattern, and their counts."""
     if space <= 1 << 24:  # a table of every possible pattern: counting without sorting
@@ -698,8 +788,11 @@ def deduplicate(
     pattern_code = np.zeros(len(a), dtype=np.int64)
     n_levels: list[int] = []
     radix = 1
-    for f, comp in enumerate(schema.comparisons):
-        level, count = compare(comp, columns, a, b)
+    jobs = [
+        (_COMPARISON_COST[c.kind], partial(compare, c, columns, a, b)) for c in schema.comparisons
+    ]
+    compared = in_two_processes(jobs, _can_fork(n))
+    for f, (level, count) in enumerate(compared):
         levels[:, f] = level
         pattern_code += level.astype(np.int64) * radix
         n_levels.append(count)
@@ -847,93 +940,171 @@ def _siren_of_siret(siret: str) -> str:
     return siret[:9]
 
 
-# What each raw field becomes, with the share of the normalisation time it takes (to split the
-# fields between two processes): organisation names and streets cost most per value.
-_CUSTOMER_NORMALISATIONS: dict[str, tuple[tuple[Callable[[str], str], ...], float]] = {
-    "organisation": ((normalise.organisation_key,), 5.0),
-    "street": ((normalise.street,), 4.0),
-    "phone": ((normalise.phone,), 3.0),
-    "mobile": ((normalise.phone,), 3.0),
-    "siren": ((normalise.siren, normalise.siret), 3.0),
-    "email": ((_personal_email,), 2.0),
-    "siret": ((normalise.siret,), 2.0),
-    "vat_number": ((_vat_siren,), 2.0),
-    "first_name": ((normalise.person_name,), 1.0),
-    "last_name": ((normalise.person_name,), 1.0),
-    "town": ((normalise.town,), 1.0),
-    "postcode": ((normalise.postcode,), 1.0),
-}
-# From this many rows, the fields are normalised in two processes (below, forking costs more
-# than it saves).
-PARALLEL_ROWS = 100_000
-# The raw columns a forked process reads (inherited, not pickled).
-_FORKED_RAW: dict[str, Sequence[str]] = {}
+# Column-at-a-time versions of normalise.phone, .siren and .siret --------------------------------
+# A million phone numbers are mostly French layouts of ten digits: numpy reads them as a matrix of
+# code points instead of calling a Python function per value. Values outside the fast path (not
+# ASCII, long, or a layout that needs phonenumbers) go through the per-value function, so the
+# result is the same value for value (tests/customerfile/test_dedupe.py compares them).
+
+Normaliser = Callable[[list[str]], list[Column]]
 
 
-def _normalise_field(field: str) -> list[Column]:
-    values = _FORKED_RAW[field]
-    codes, distinct = _factorise(values)
-    out = []
-    for normalise_value in _CUSTOMER_NORMALISATIONS[field][0]:
-        normalised = encode([normalise_value(v) for v in distinct])
-        out.append(Column(normalised.codes[codes], normalised.values))
-    return out
+def _ascii_codepoints(values: list[str], width: int) -> tuple[Ints, npt.NDArray[np.uint8]]:
+    """Return which values are ASCII, without NUL and at most ``width`` long, and their bytes.
 
-
-def _normalise_in_child(fields: list[str], channel: Connection) -> None:
-    try:
-        channel.send({f: _normalise_field(f) for f in fields})
-    except Exception as exc:  # noqa: BLE001 - the parent redoes the work and reports it
-        channel.send(exc)
-    finally:
-        channel.close()
-
-
-def _normalise_fields(raw: dict[str, Sequence[str]], n: int) -> dict[str, list[Column]]:
-    """Normalise every raw field present, in two processes when the file is large.
-
-    A forked child inherits the raw columns (nothing to pickle on the way in), normalises about
-    half of the fields and sends back only their codes and distinct values.
+    One row of bytes per such value, padded with zeros.
     """
-    global _FORKED_RAW
-    fields = sorted(
-        (f for f in _CUSTOMER_NORMALISATIONS if raw.get(f)),
-        key=lambda f: -_CUSTOMER_NORMALISATIONS[f][1],
-    )
-    _FORKED_RAW = dict(raw)
-    try:
-        fork = "fork" in multiprocessing.get_all_start_methods()
-        # Forking a process that runs other threads (a web server's) can copy a held lock.
-        if n < PARALLEL_ROWS or WORKERS < 2 or not fork or threading.active_count() > 1:
-            return {f: _normalise_field(f) for f in fields}
-        mine: list[str] = []
-        theirs: list[str] = []
-        load = [0.0, 0.0]
-        for f in fields:  # largest first, each to the lighter side
-            side = 0 if load[0] <= load[1] else 1
-            (mine, theirs)[side].append(f)
-            load[side] += _CUSTOMER_NORMALISATIONS[f][1]
-        context = multiprocessing.get_context("fork")
-        receiving, sending = context.Pipe(duplex=False)
-        child = context.Process(target=_normalise_in_child, args=(theirs, sending), daemon=True)
-        child.start()
-        sending.close()
-        done = {f: _normalise_field(f) for f in mine}
-        try:
-            received = receiving.recv()
-        except EOFError:  # the child died (out of memory?): do its share here
-            received = None
-        finally:
-            receiving.close()
-            child.join()
-        if isinstance(received, Exception):
-            raise received
-        if received is None:
-            received = {f: _normalise_field(f) for f in theirs}
-        done.update(received)
-        return done
-    finally:
-        _FORKED_RAW = {}
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    rows = np.flatnonzero(lengths <= width)
+    objects = np.empty(len(values), dtype=object)
+    objects[:] = values
+    points = objects[rows].astype(f"U{width}").view(np.uint32).reshape(len(rows), width)
+    # numpy drops trailing NULs: a count of non-zero points short of the length means a NUL.
+    ok = (points < 128).all(axis=1) & (np.count_nonzero(points, axis=1) == lengths[rows])
+    return rows[ok], points[ok].astype(np.uint8)
+
+
+def _digits_first(points: npt.NDArray[np.uint8], keep: int) -> tuple[npt.NDArray[np.uint8], Ints]:
+    """Return the first ``keep`` digits of each row (255 past the count) and the count."""
+    digits = np.full((len(points), keep), 255, dtype=np.uint8)
+    count = np.zeros(len(points), dtype=np.int64)
+    for j in range(points.shape[1]):  # a column at a time: a few dozen passes, no sort
+        digit = points[:, j] - np.uint8(48)  # wraps round: a non-digit is > 9
+        found = np.flatnonzero((digit < 10) & (count < keep))
+        digits[found, count[found]] = digit[found]
+        count += digit < 10
+    return digits, count
+
+
+def _as_number(digits: npt.NDArray[np.uint8]) -> Ints:
+    powers = 10 ** np.arange(digits.shape[1] - 1, -1, -1, dtype=np.int64)
+    return np.asarray(digits.astype(np.int64) @ powers, dtype=np.int64)
+
+
+def _number_texts(numbers: Ints, prefix: str, width: int) -> list[str]:
+    """Write numbers as ``prefix`` + ``width`` digits (leading zeros kept), without a Python loop."""
+    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+    points = np.empty((len(numbers), len(prefix) + width), dtype=np.uint32)
+    points[:, : len(prefix)] = [ord(c) for c in prefix]
+    points[:, len(prefix) :] = numbers[:, None] // powers % 10 + 48
+    texts: list[str] = points.view(f"U{len(prefix) + width}").ravel().tolist()
+    return texts
+
+
+def _numbered_column(
+    number: Ints, values: list[str], fallback: Callable[[str], str], prefix: str, width: int
+) -> Column:
+    """Encode normalised values held as numbers (the value is ``prefix`` + ``width`` digits).
+
+    ``number`` is -1 for an empty value and -2 where ``fallback`` must normalise the raw value;
+    a fallback result of the numbered form joins the numbers, so each value has one code.
+    """
+    number = number.copy()
+    other_rows = np.flatnonzero(number == -2)
+    others = [fallback(values[i]) for i in other_rows.tolist()]
+    plain: list[str] = []
+    plain_rows: list[int] = []
+    size = len(prefix) + width
+    for i, text in zip(other_rows.tolist(), others, strict=True):
+        tail = text[len(prefix) :]
+        if len(text) == size and text.startswith(prefix) and tail.isascii() and tail.isdigit():
+            number[i] = int(tail)
+        else:
+            number[i] = -1
+            plain.append(text)
+            plain_rows.append(i)
+    codes = np.full(len(number), -1, dtype=np.int32)
+    present = np.flatnonzero(number >= 0)
+    distinct = _distinct(number[present])
+    codes[present] = np.searchsorted(distinct, number[present])
+    texts = _number_texts(distinct, prefix, width)
+    rest = encode(plain)
+    codes[plain_rows] = np.where(rest.codes >= 0, rest.codes + len(texts), -1)
+    vocabulary = np.empty(len(texts) + len(rest.values), dtype=object)
+    vocabulary[: len(texts)] = texts
+    vocabulary[len(texts) :] = rest.values
+    return Column(codes, vocabulary)
+
+
+def _phones(values: list[str]) -> list[Column]:
+    """Normalise distinct raw phone numbers as normalise.phone does, a column at a time."""
+    number = np.full(len(values), -2, dtype=np.int64)
+    rows, points = _ascii_codepoints(values, 24)
+    # str.strip()'s ASCII whitespace: tab to carriage return, the separators 28-31, space.
+    blank = (points == 0) | (points == 32) | ((points >= 9) & (points <= 13))
+    blank |= (points >= 28) & (points <= 31)
+    shown = ~blank
+    first = points[np.arange(len(rows)), shown.argmax(axis=1)]
+    digits, count = _digits_first(points, 16)
+    zero_zero = (count >= 2) & (digits[:, 0] == 0) & (digits[:, 1] == 0)
+    international = (first == ord("+")) | zero_zero
+    shift = np.where(zero_zero, 2, 0)
+    length = count - shift
+    d = np.take_along_axis(digits, np.arange(14)[None, :] + shift[:, None], axis=1)
+    start = np.full(len(rows), -1)
+    start[(length == 10) & (d[:, 0] == 0) & ~international] = 1
+    start[(length == 9) & ~international] = 0
+    start[(length == 11) & (d[:, 0] == 3) & (d[:, 1] == 3)] = 2
+    start[(length == 12) & (d[:, 0] == 3) & (d[:, 1] == 3) & (d[:, 2] == 0)] = 3
+    french = np.flatnonzero(start >= 0)
+    national = np.take_along_axis(d[french], start[french, None] + np.arange(9), axis=1)
+    # A national number starting with 0 is no number (normalise.phone returns "").
+    number[rows[french]] = np.where(national[:, 0] > 0, _as_number(national), -1)
+    number[rows[~shown.any(axis=1)]] = -1
+    return [_numbered_column(number, values, normalise.phone, "+33", 9)]
+
+
+def _siren_and_siret(values: list[str]) -> list[Column]:
+    """Normalise distinct raw SIREN (or SIRET) values into SIREN and SIRET, a column at a time."""
+    siren = np.full(len(values), -2, dtype=np.int64)
+    siret = np.full(len(values), -2, dtype=np.int64)
+    rows, points = _ascii_codepoints(values, 24)
+    digits, count = _digits_first(points, 14)
+    siren[rows] = np.where((count == 9) | (count == 14), _as_number(digits[:, :9]), -1)
+    siret[rows] = np.where(count == 14, _as_number(digits), -1)
+    return [
+        _numbered_column(siren, values, normalise.siren, "", 9),
+        _numbered_column(siret, values, normalise.siret, "", 14),
+    ]
+
+
+def _each(*functions: Callable[[str], str]) -> Normaliser:
+    return partial(_normalise_each, functions)
+
+
+def _normalise_each(functions: tuple[Callable[[str], str], ...], values: list[str]) -> list[Column]:
+    return [encode([normalise_value(v) for v in values]) for normalise_value in functions]
+
+
+# What the raw fields become, with the share of the normalisation time each takes (to split
+# them between two processes): organisation names and streets cost most per value. Fields
+# normalised together share one set of values: a number can be in "phone" on one row and in
+# "mobile" on the next, a name in "first_name" here and in "last_name" there (swapped).
+_CUSTOMER_NORMALISATIONS: tuple[tuple[tuple[str, ...], Normaliser, float], ...] = (
+    (("organisation",), _each(normalise.organisation_key), 5.0),
+    (("street",), _each(normalise.street), 4.0),
+    (("phone", "mobile"), _phones, 3.0),
+    (("email",), _each(_personal_email), 2.0),
+    (("siren",), _siren_and_siret, 1.5),
+    (("siret",), _each(normalise.siret), 2.0),
+    (("vat_number",), _each(_vat_siren), 2.0),
+    (("first_name", "last_name"), _each(normalise.person_name), 1.5),
+    (("town",), _each(normalise.town), 1.0),
+    (("postcode",), _each(normalise.postcode), 1.0),
+)
+
+
+def _normalise_fields(columns: list[Sequence[str]], normaliser: Normaliser) -> list[list[Column]]:
+    """Normalise raw columns over one set of values, each distinct raw value once.
+
+    Return, for each column the normaliser makes, one Column per raw column.
+    """
+    codes, distinct = _factorise([v for values in columns for v in values])
+    bounds = np.cumsum([0, *(len(values) for values in columns)])
+    return [
+        [Column(made.codes[codes[lo:hi]], made.values) for lo, hi in itertools.pairwise(bounds)]
+        for made in normaliser(distinct)
+    ]
 
 
 def _compact(codes: Codes, values: npt.NDArray[np.object_]) -> Column:
@@ -946,19 +1117,23 @@ def _compact(codes: Codes, values: npt.NDArray[np.object_]) -> Column:
     return Column(renumber[codes], values[used])
 
 
-def _first_present(*columns: Column) -> Column:
-    """Take, on each row, the value of the first of the columns that has one."""
-    shared, values = merge_vocabularies(*columns)
-    codes = shared[0].codes.copy()
-    for col in shared[1:]:
-        gap = codes < 0
-        codes[gap] = col.codes[gap]
-    return _compact(codes, values)
+def _first_present(first: Column, *then: Callable[[], Column]) -> Column:
+    """Take, on each row, the value of the first column that has one (the others made lazily)."""
+    for make in then:
+        if (first.codes >= 0).all():
+            break
+        later = make()
+        if not ((first.codes < 0) & (later.codes >= 0)).any():
+            continue
+        (first, later), values = merge_vocabularies(first, later)
+        codes = np.where(first.codes >= 0, first.codes, later.codes)
+        first = _compact(codes, values)
+    return first
 
 
-def _mobile_and_landline(phones: Column, mobiles: Column) -> tuple[Column, Column]:
-    """Sort the two phone columns into the mobile (one person) and the landline (the office)."""
-    (phone, mobile), values = merge_vocabularies(phones, mobiles)
+def _mobile_and_landline(phone: Column, mobile: Column) -> tuple[Column, Column]:
+    """Sort the two phone columns (one set of values) into mobiles (one person) and landlines."""
+    values = phone.values
     is_mobile = np.append(
         np.fromiter(map(normalise.is_mobile, values), dtype=bool, count=len(values)), False
     )
@@ -972,16 +1147,31 @@ def _mobile_and_landline(phones: Column, mobiles: Column) -> tuple[Column, Colum
 
 def customer_columns(raw: dict[str, Sequence[str]], n: int) -> dict[str, Column]:
     """Normalise the raw customer fields (any may be absent) into encoded columns."""
-    done = _normalise_fields(raw, n)
-    missing = [Column(np.full(n, -1, dtype=np.int32), np.empty(0, dtype=object))] * 2
+    missing = Column(np.full(n, -1, dtype=np.int32), np.empty(0, dtype=object))
+    groups: list[tuple[str, ...]] = []
+    jobs = []
+    for fields, normaliser, cost in _CUSTOMER_NORMALISATIONS:
+        if any(raw.get(f) for f in fields):
+            columns = [raw.get(f) or [""] * n for f in fields]
+            groups.append(fields)
+            jobs.append((cost, partial(_normalise_fields, columns, normaliser)))
+    # done[field][i]: the i-th column made from that raw field.
+    done: dict[str, list[Column]] = {}
+    for fields, made in zip(groups, in_two_processes(jobs, _can_fork(n)), strict=True):
+        for j, name in enumerate(fields):
+            done[name] = [per_field[j] for per_field in made]
 
     def get(field: str, which: int = 0) -> Column:
-        return done.get(field, missing)[which]
+        return done[field][which] if field in done else missing
 
-    siret = _first_present(get("siret"), get("siren", 1))
-    siren = _first_present(get("siren"), recode(siret, _siren_of_siret), get("vat_number"))
+    siret = _first_present(get("siret"), lambda: get("siren", 1))
+    siren = _first_present(
+        get("siren"), lambda: recode(siret, _siren_of_siret), lambda: get("vat_number")
+    )
     mobile, landline = _mobile_and_landline(get("phone"), get("mobile"))
-    (first, last), _ = merge_vocabularies(get("first_name"), get("last_name"))
+    first, last = get("first_name"), get("last_name")
+    if first.values is not last.values:  # one of the two is missing
+        (first, last), _ = merge_vocabularies(first, last)
     street = get("street")
     return {
         "organisation": get("organisation"),
