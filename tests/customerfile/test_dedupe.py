@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import csv
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bench.synthetic_customers import HEADER, generate
+from comptoir.customerfile import dedupe, normalise
 from comptoir.customerfile.calculations import pairwise_accuracy
 from comptoir.customerfile.dedupe import (
     BlockingRule,
+    Column,
     Comparison,
     Schema,
+    _phones,
+    _siren_and_siret,
     cluster,
     deduplicate,
     deduplicate_customers,
     encode,
+    in_two_processes,
 )
 from comptoir.customerfile.spreadsheets import suggest_mapping
 
@@ -140,3 +146,78 @@ def test_tiny_inputs(rows: int) -> None:
     raw = {"last_name": ["Dupont"] * rows, "email": ["a@b.fr"] * rows}
     result = deduplicate_customers(raw, rows)
     assert result.cluster.tolist() == list(range(1, rows + 1))
+
+
+# Phone numbers and SIRENs are normalised a column at a time (numpy), the rest of the engine a value
+# at a time: the two must agree on every value, fast path or not.
+_PHONE_LIKE = [
+    "06 12 34 56 78",
+    "06.12.34.56.78",
+    " 0612345678 ",
+    "612345678",
+    "+33 6 12 34 56 78",
+    "+33 (0)6 12 34 56 78",
+    "0033 6 12 34 56 78",
+    "0033612345678",
+    "33612345678",
+    "+33 0 12 34 56 78",
+    "00 12 34 56 78",
+    "+44 20 7946 0958",
+    "+1 415 555 2671",
+    "06 12 34 56",
+    "06 12 34 56 78 90 12 34 56 78 90",
+    "tél. 06 12 34 56 78",
+    "06\x0012345678",
+    "\t\x1c+33612345678",
+    "+",
+    "   ",
+    "",
+    "732 829 320",
+    "732 829 320 00074",
+    "7328293200007",
+    "SIRET: 73282932000074",
+    "０６１２３４５６７８",
+]
+
+
+def _decoded(column: Column) -> list[str]:
+    return [str(column.values[c]) if c >= 0 else "" for c in column.codes.tolist()]
+
+
+def test_phones_a_column_at_a_time_match_the_value_function() -> None:
+    (column,) = _phones(_PHONE_LIKE)
+    assert _decoded(column) == [normalise.phone(v) for v in _PHONE_LIKE]
+    assert len(set(column.values.tolist())) == len(column.values)  # one code per number
+
+
+def test_siren_and_siret_a_column_at_a_time_match_the_value_functions() -> None:
+    siren, siret = _siren_and_siret(_PHONE_LIKE)
+    assert _decoded(siren) == [normalise.siren(v) for v in _PHONE_LIKE]
+    assert _decoded(siret) == [normalise.siret(v) for v in _PHONE_LIKE]
+
+
+def test_work_shared_with_a_forked_process_comes_back_in_order() -> None:
+    jobs = [(float(cost), partial(pow, 2, cost)) for cost in (3, 1, 4, 1, 5)]
+    assert in_two_processes(jobs, parallel=True) == [8, 2, 16, 2, 32]
+
+
+def test_an_error_in_the_forked_process_is_raised_here() -> None:
+    jobs = [(1.0, partial(int, "7")), (2.0, partial(int, "not a number"))]
+    with pytest.raises(ValueError, match="not a number"):
+        in_two_processes(jobs, parallel=True)
+
+
+def test_a_large_file_gets_the_same_clusters_on_two_processes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rows, _ = generate(3000, seed=5)
+    fields = ["organisation", "siren", "first_name", "last_name", "email", "phone", "mobile"]
+    fields += ["street", "postcode", "town"]
+    raw = {field: [r[i] for r in rows] for i, field in enumerate(fields)}
+    alone = deduplicate_customers(raw, len(rows)).cluster
+    forked: list[bool] = []
+    monkeypatch.setattr(dedupe, "PARALLEL_ROWS", 0)
+    monkeypatch.setattr(dedupe, "_can_fork", lambda n: forked.append(True) or True)
+    shared = deduplicate_customers(raw, len(rows)).cluster
+    assert forked  # the two-process path ran
+    assert shared.tolist() == alone.tolist()
