@@ -2,10 +2,10 @@
 
 A run has two phases. Planning writes the outbox in one transaction: one ``DunningMessage``
 per party reaching a level, UNIQUE on (party, level, date), so planning the same date again
-adds nothing. Delivery then works through the outbox row by row: an email is claimed
-(pending → sending, committed) before it goes to the mail server and marked sent after; a
-letter is rendered, archived and marked in one transaction. Killed anywhere, the run resumes
-where it stopped and sends nothing twice.
+adds nothing. Delivery then works through the outbox: emails are claimed a batch at a time
+(pending → sending, committed) before they go to the mail server and marked sent ten at a
+time after; a letter is rendered, archived and marked in one transaction. Killed anywhere,
+the run resumes where it stopped and sends nothing twice.
 """
 
 from __future__ import annotations
