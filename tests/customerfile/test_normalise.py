@@ -211,3 +211,17 @@ def test_postcode_is_five_digits_or_missing(value: str) -> None:
 def test_phone_never_raises_and_is_e164_or_missing(value: str) -> None:
     number = normalise.phone(value)
     assert number == "" or (number.startswith("+") and number[1:].isdigit())
+
+
+_LATIN_TEXT = st.text(alphabet=st.characters(max_codepoint=0x2FF, exclude_categories=("Cs",)))
+
+
+@given(st.one_of(_TEXT, _LATIN_TEXT))
+def test_word_table_cuts_as_the_unicode_path(value: str) -> None:
+    # One byte table does accents, case and punctuation at once for Latin-1 text: the words
+    # must be those of decomposing, upper-casing and cutting on anything but A-Z and 0-9.
+    fast = normalise._latin_words(value)
+    assert fast is None or fast == normalise._alnum_words(normalise.plain_upper(value))
+    fast = normalise._latin_words(value, b".")
+    slow = normalise._alnum_words(normalise.plain_upper(value).replace(".", ""))
+    assert fast is None or fast == slow
