@@ -25,13 +25,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import get_connection
 from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from comptoir.core.audit import changed_fields, record_audit
+from comptoir.core.mail import PlainTextEmail
 from comptoir.core.models import AuditEntry
 from comptoir.core.money import format_amount
 from comptoir.core.selectors import current_company
@@ -549,7 +550,9 @@ class _EmailOutbox:
 
     def send(self, message: DunningMessage, mail_connection: Any) -> bool:
         """Hand one email to the mail server; mark it failed if refused, return whether taken."""
-        email = EmailMessage(
+        # Plain text, no attachment: PlainTextEmail writes it without Django's per-message
+        # header encoding (0.7 ms an email, most of sending 20,000 reminders).
+        email = PlainTextEmail(
             subject=message.subject,
             body=message.body,
             from_email=settings.DEFAULT_FROM_EMAIL,
