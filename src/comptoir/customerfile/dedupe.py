@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import repeat
 from multiprocessing.connection import Connection
 from typing import TypeVar
 
@@ -949,36 +950,50 @@ def _siren_of_siret(siret: str) -> str:
 Normaliser = Callable[[list[str]], list[Column]]
 
 
-def _ascii_codepoints(values: list[str], width: int) -> tuple[Ints, npt.NDArray[np.uint8]]:
-    """Return which values are ASCII, without NUL and at most ``width`` long, and their bytes.
+class _Digits:
+    """The digits of each of a list of values, read from one byte buffer of them all.
 
-    One row of bytes per such value, padded with zeros.
+    ``count[i]`` is how many digits value i has, ``at(j)`` the j-th digit of every value (255
+    where it has fewer); only for ASCII values (``ascii``): the others need the value functions.
     """
-    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
-    rows = np.flatnonzero(lengths <= width)
-    objects = np.empty(len(values), dtype=object)
-    objects[:] = values
-    points = objects[rows].astype(f"U{width}").view(np.uint32).reshape(len(rows), width)
-    # numpy drops trailing NULs: a count of non-zero points short of the length means a NUL.
-    ok = (points < 128).all(axis=1) & (np.count_nonzero(points, axis=1) == lengths[rows])
-    return rows[ok], points[ok].astype(np.uint8)
 
+    def __init__(self, values: list[str]) -> None:
+        encoded = list(map(str.encode, values, repeat("utf-8"), repeat("surrogatepass")))
+        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(values))
+        self.ascii = lengths == np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+        self.buffer = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+        self.starts = np.cumsum(lengths) - lengths
+        self.lengths = lengths
+        # Where the digits are (a non-digit wraps round to > 9), and each value's first of them.
+        self._where = np.flatnonzero(self.buffer - np.uint8(48) < 10)
+        self._first = np.searchsorted(self._where, self.starts)
+        self.count = np.searchsorted(self._where, self.starts + lengths) - self._first
 
-def _digits_first(points: npt.NDArray[np.uint8], keep: int) -> tuple[npt.NDArray[np.uint8], Ints]:
-    """Return the first ``keep`` digits of each row (255 past the count) and the count."""
-    digits = np.full((len(points), keep), 255, dtype=np.uint8)
-    count = np.zeros(len(points), dtype=np.int64)
-    for j in range(points.shape[1]):  # a column at a time: a few dozen passes, no sort
-        digit = points[:, j] - np.uint8(48)  # wraps round: a non-digit is > 9
-        found = np.flatnonzero((digit < 10) & (count < keep))
-        digits[found, count[found]] = digit[found]
-        count += digit < 10
-    return digits, count
+    def at(self, j: Ints | int) -> npt.NDArray[np.uint8]:
+        """Return the j-th digit of every value (j may differ per value), 255 past its digits."""
+        j = np.broadcast_to(np.asarray(j, dtype=np.int64), self.count.shape)
+        present = (j >= 0) & (j < self.count)
+        out = np.full(len(self.count), 255, dtype=np.uint8)
+        out[present] = self.buffer[self._where[self._first[present] + j[present]]] - 48
+        return out
 
+    def number(self, offset: Ints | int, width: int) -> Ints:
+        """Return the ``width`` digits from ``offset`` as a number (for values that have them)."""
+        total = np.zeros(len(self.count), dtype=np.int64)
+        for j in range(width):
+            total = total * 10 + np.minimum(self.at(np.asarray(offset) + j), 9)
+        return total
 
-def _as_number(digits: npt.NDArray[np.uint8]) -> Ints:
-    powers = 10 ** np.arange(digits.shape[1] - 1, -1, -1, dtype=np.int64)
-    return np.asarray(digits.astype(np.int64) @ powers, dtype=np.int64)
+    def first_shown(self) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.bool_]]:
+        """Return the first character that str.strip() keeps of each value, and if there is one."""
+        b = self.buffer
+        # str.strip()'s ASCII whitespace: tab to carriage return, the separators 28-31, space.
+        where = np.flatnonzero(~((b == 32) | ((b >= 9) & (b <= 13)) | ((b >= 28) & (b <= 31))))
+        first = np.searchsorted(where, self.starts)
+        has = np.searchsorted(where, self.starts + self.lengths) > first
+        out = np.zeros(len(self.count), dtype=np.uint8)
+        out[has] = b[where[first[has]]]
+        return out, has
 
 
 def _number_texts(numbers: Ints, prefix: str, width: int) -> list[str]:
@@ -1028,40 +1043,34 @@ def _numbered_column(
 
 def _phones(values: list[str]) -> list[Column]:
     """Normalise distinct raw phone numbers as normalise.phone does, a column at a time."""
+    text = _Digits(values)
     number = np.full(len(values), -2, dtype=np.int64)
-    rows, points = _ascii_codepoints(values, 24)
-    # str.strip()'s ASCII whitespace: tab to carriage return, the separators 28-31, space.
-    blank = (points == 0) | (points == 32) | ((points >= 9) & (points <= 13))
-    blank |= (points >= 28) & (points <= 31)
-    shown = ~blank
-    first = points[np.arange(len(rows)), shown.argmax(axis=1)]
-    digits, count = _digits_first(points, 16)
-    zero_zero = (count >= 2) & (digits[:, 0] == 0) & (digits[:, 1] == 0)
+    first, shown = text.first_shown()
+    count = text.count
+    zero_zero = (text.at(0) == 0) & (text.at(1) == 0)
     international = (first == ord("+")) | zero_zero
     shift = np.where(zero_zero, 2, 0)
     length = count - shift
-    d = np.take_along_axis(digits, np.arange(14)[None, :] + shift[:, None], axis=1)
-    start = np.full(len(rows), -1)
-    start[(length == 10) & (d[:, 0] == 0) & ~international] = 1
+    d0, d1, d2 = (text.at(shift + j) for j in range(3))
+    start = np.full(len(values), -1)
+    start[(length == 10) & (d0 == 0) & ~international] = 1
     start[(length == 9) & ~international] = 0
-    start[(length == 11) & (d[:, 0] == 3) & (d[:, 1] == 3)] = 2
-    start[(length == 12) & (d[:, 0] == 3) & (d[:, 1] == 3) & (d[:, 2] == 0)] = 3
-    french = np.flatnonzero(start >= 0)
-    national = np.take_along_axis(d[french], start[french, None] + np.arange(9), axis=1)
+    start[(length == 11) & (d0 == 3) & (d1 == 3)] = 2
+    start[(length == 12) & (d0 == 3) & (d1 == 3) & (d2 == 0)] = 3
+    french = text.ascii & (start >= 0)
+    national = text.number(shift + start, 9)
     # A national number starting with 0 is no number (normalise.phone returns "").
-    number[rows[french]] = np.where(national[:, 0] > 0, _as_number(national), -1)
-    number[rows[~shown.any(axis=1)]] = -1
+    number[french] = np.where(text.at(shift + start)[french] > 0, national[french], -1)
+    number[text.ascii & ~shown] = -1  # blank
     return [_numbered_column(number, values, normalise.phone, "+33", 9)]
 
 
 def _siren_and_siret(values: list[str]) -> list[Column]:
     """Normalise distinct raw SIREN (or SIRET) values into SIREN and SIRET, a column at a time."""
-    siren = np.full(len(values), -2, dtype=np.int64)
-    siret = np.full(len(values), -2, dtype=np.int64)
-    rows, points = _ascii_codepoints(values, 24)
-    digits, count = _digits_first(points, 14)
-    siren[rows] = np.where((count == 9) | (count == 14), _as_number(digits[:, :9]), -1)
-    siret[rows] = np.where(count == 14, _as_number(digits), -1)
+    text = _Digits(values)
+    siren = np.where((text.count == 9) | (text.count == 14), text.number(0, 9), -1)
+    siret = np.where(text.count == 14, text.number(0, 14), -1)
+    siren[~text.ascii] = siret[~text.ascii] = -2
     return [
         _numbered_column(siren, values, normalise.siren, "", 9),
         _numbered_column(siret, values, normalise.siret, "", 14),
