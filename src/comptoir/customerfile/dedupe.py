@@ -605,15 +605,8 @@ def _pair_count(n: int, sources: Ints | None) -> float:
     return float((sizes.sum() ** 2 - (sizes**2).sum()) / 2)
 
 
-def _random_pair_u(
-    schema: Schema,
-    columns: dict[str, Column],
-    n: int,
-    sources: Ints | None,
-    n_levels: tuple[int, ...],
-    sample: int = 50_000,
-) -> tuple[Floats, ...]:
-    """Measure u, the level shares of two rows drawn at random (seeded: runs are reproducible)."""
+def _random_pairs(n: int, sources: Ints | None, sample: int = 50_000) -> tuple[Ints, Ints]:
+    """Draw pairs of rows at random, to measure u (seeded: runs are reproducible)."""
     if n * (n - 1) // 2 <= sample:  # a small file: every pair
         a, b = (x.astype(np.int64) for x in np.triu_indices(n, 1))
     else:
@@ -623,11 +616,21 @@ def _random_pair_u(
     keep = a != b
     if sources is not None:
         keep &= sources[a] != sources[b]
-    a, b = a[keep], b[keep]
-    return tuple(
-        level_shares(compare(comp, columns, a, b)[0], count, pseudo_pairs=100.0)
-        for comp, count in zip(schema.comparisons, n_levels, strict=True)
-    )
+    return a[keep], b[keep]
+
+
+def _compare_and_measure_u(
+    comp: Comparison, columns: dict[str, Column], pairs: tuple[Ints, Ints, Ints, Ints]
+) -> tuple[Levels, int, Floats]:
+    """Return the levels of the candidate pairs, their number, and u from the random pairs.
+
+    One job for both, so that the random pairs reuse the caches (email domains, token-sorted
+    names) that the candidate pairs built, in whichever process the job runs.
+    """
+    a, b, random_a, random_b = pairs
+    level, count = compare(comp, columns, a, b)
+    random_level = compare(comp, columns, random_a, random_b)[0]
+    return level, count, level_shares(random_level, count, pseudo_pairs=100.0)
 
 
 # Clustering -------------------------------------------------------------------------------------
@@ -789,11 +792,14 @@ def deduplicate(
     pattern_code = np.zeros(len(a), dtype=np.int64)
     n_levels: list[int] = []
     radix = 1
+    pairs = (a, b, *_random_pairs(n, sources))
     jobs = [
-        (_COMPARISON_COST[c.kind], partial(compare, c, columns, a, b)) for c in schema.comparisons
+        (_COMPARISON_COST[c.kind], partial(_compare_and_measure_u, c, columns, pairs))
+        for c in schema.comparisons
     ]
     compared = in_two_processes(jobs, _can_fork(n))
-    for f, (level, count) in enumerate(compared):
+    u = tuple(shares for _, _, shares in compared)
+    for f, (level, count, _) in enumerate(compared):
         levels[:, f] = level
         pattern_code += level.astype(np.int64) * radix
         n_levels.append(count)
@@ -816,7 +822,6 @@ def deduplicate(
     # Fit on the pairs the guard leaves open: with the colleagues in, EM would happily learn
     # "same organisation" instead of "same entity".
     open_patterns = ~pattern_veto
-    u = _random_pair_u(schema, columns, n, sources, tuple(n_levels))
     fitted = fit_fellegi_sunter(
         patterns[open_patterns], counts[open_patterns].astype(np.float64), tuple(n_levels), u=u
     )
