@@ -28,11 +28,12 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import repeat
 from multiprocessing.connection import Connection
+from multiprocessing.sharedctypes import Synchronized
 from typing import TypeVar
 
 import numpy as np
@@ -72,9 +73,24 @@ def _can_fork(n: int) -> bool:
     )
 
 
-def _run_and_send(jobs: list[Callable[[], T]], channel: Connection) -> None:
+def _take_jobs(
+    jobs: Sequence[Callable[[], T]], order: list[int], taken: Synchronized[int]
+) -> Iterator[tuple[int, T]]:
+    """Run the next job nobody has taken yet, in ``order``, until none is left."""
+    while True:
+        with taken.get_lock():
+            k = taken.value
+            taken.value = k + 1
+        if k >= len(order):
+            return
+        yield order[k], jobs[order[k]]()
+
+
+def _run_and_send(
+    jobs: Sequence[Callable[[], T]], order: list[int], taken: Synchronized[int], channel: Connection
+) -> None:
     try:
-        channel.send([job() for job in jobs])
+        channel.send(dict(_take_jobs(jobs, order, taken)))
     except Exception as exc:  # noqa: BLE001 - sent to the parent, which raises it
         channel.send(exc)
     finally:
@@ -82,41 +98,38 @@ def _run_and_send(jobs: list[Callable[[], T]], channel: Connection) -> None:
 
 
 def in_two_processes(jobs: Sequence[tuple[float, Callable[[], T]]], parallel: bool) -> list[T]:
-    """Run ``(cost, job)`` pairs and return their results in order, half the cost in a child.
+    """Run ``(cost, job)`` pairs and return their results in order, on two processes.
 
     The child is forked: it sees the jobs' data without pickling, and only the results travel
-    back. If it dies (out of memory), its jobs run here.
+    back. Both take the costliest job left whenever they are free, so neither waits long for
+    the other whatever the estimates. If the child dies (out of memory), its jobs run here.
     """
     if not parallel or len(jobs) < 2:
         return [job() for _, job in jobs]
-    sides: tuple[list[int], list[int]] = ([], [])
-    load = [0.0, 0.0]
-    for i in sorted(range(len(jobs)), key=lambda i: -jobs[i][0]):  # largest first, lighter side
-        side = 0 if load[0] <= load[1] else 1
-        sides[side].append(i)
-        load[side] += jobs[i][0]
-    mine, theirs = sides
+    work = [job for _, job in jobs]
+    order = sorted(range(len(jobs)), key=lambda i: -jobs[i][0])
     context = multiprocessing.get_context("fork")
+    taken = context.Value("i", 0)
     receiving, sending = context.Pipe(duplex=False)
-    child = context.Process(
-        target=_run_and_send, args=([jobs[i][1] for i in theirs], sending), daemon=True
-    )
+    child = context.Process(target=_run_and_send, args=(work, order, taken, sending), daemon=True)
     child.start()
     sending.close()
-    results = {i: jobs[i][1]() for i in mine}
     try:
-        received = receiving.recv()
-    except EOFError:
-        received = None
+        results = dict(_take_jobs(work, order, taken))
+        try:
+            received = receiving.recv()
+        except EOFError:
+            received = {}
+    except BaseException:
+        child.terminate()  # a job failed here: the child's work is moot
+        raise
     finally:
         receiving.close()
         child.join()
     if isinstance(received, Exception):
         raise received
-    if received is None:
-        received = [jobs[i][1]() for i in theirs]
-    results.update(zip(theirs, received, strict=True))
-    return [results[i] for i in range(len(jobs))]
+    results.update(received)
+    return [results[i] if i in results else work[i]() for i in range(len(jobs))]
 
 
 _SCORERS = {
