@@ -800,23 +800,22 @@ def deduplicate(
 
     a, b = candidate_pairs(schema, columns, n, sources)
     stage("blocking")
-    levels = np.zeros((len(a), len(schema.comparisons)), dtype=np.uint8)
-    # One integer per comparison pattern: fitting counts patterns, not pairs.
-    pattern_code = np.zeros(len(a), dtype=np.int64)
-    n_levels: list[int] = []
-    radix = 1
     pairs = (a, b, *_random_pairs(n, sources))
     jobs = [
         (_COMPARISON_COST[c.kind], partial(_compare_and_measure_u, c, columns, pairs))
         for c in schema.comparisons
     ]
     compared = in_two_processes(jobs, _can_fork(n))
+    level_list = [level for level, _, _ in compared]
+    n_levels = [count for _, count, _ in compared]
     u = tuple(shares for _, _, shares in compared)
-    for f, (level, count, _) in enumerate(compared):
-        levels[:, f] = level
-        pattern_code += level.astype(np.int64) * radix
-        n_levels.append(count)
-        radix *= count
+    # One integer per comparison pattern (fitting counts patterns, not pairs), written with the
+    # first comparison as the lowest digit.
+    radix = int(np.prod(n_levels, dtype=np.int64))
+    pattern_code = np.zeros(len(a), dtype=np.uint32 if radix < 2**32 else np.int64)
+    for level, count in zip(level_list[::-1], n_levels[::-1], strict=True):
+        pattern_code *= count
+        pattern_code += level
     stage("comparison")
     distinct, inverse, counts = _count_patterns(pattern_code, radix)
     patterns = np.empty((len(distinct), len(n_levels)), dtype=np.uint8)
@@ -864,7 +863,9 @@ def deduplicate(
         pair_b=b[keep],
         weight=weight[keep],
         decision=decision,
-        levels=levels[keep],
+        levels=np.stack([level[keep] for level in level_list], axis=1)
+        if level_list
+        else np.zeros((int(keep.sum()), 0), dtype=np.uint8),
         schema=schema,
         columns=columns,
         model=model,
