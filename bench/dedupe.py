@@ -212,7 +212,7 @@ def splink_febrl(name: str) -> tuple[PairwiseAccuracy, float]:
     )
     db_api = DuckDBAPI()
     tables = [db_api.register(df) for df in prepared]
-    linker = Linker(tables if len(tables) > 1 else tables[0], settings, log_level=logging.WARNING)
+    linker = Linker(tables if len(tables) > 1 else tables[0], settings, log_level=logging.ERROR)
     linker.training.estimate_probability_two_random_records_match(
         [block_on("soc_sec_id"), block_on("given_name", "surname")], recall=0.8
     )
@@ -317,7 +317,7 @@ def worker_splink(path: Path) -> dict[str, float]:
         retain_matching_columns=False,
     )
     db_api = DuckDBAPI()
-    linker = Linker(db_api.register(frame), settings, log_level=logging.WARNING)
+    linker = Linker(db_api.register(frame), settings, log_level=logging.ERROR)
     linker.training.estimate_probability_two_random_records_match(
         [block_on("email"), block_on("mobile")], recall=0.6
     )
@@ -383,7 +383,8 @@ def main() -> None:
     parser.add_argument("--csv", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
-    logging.getLogger("splink").setLevel(logging.WARNING)
+    # splink warns that max_pairs=1e6 is its default: a choice the module docstring explains.
+    logging.getLogger("splink").setLevel(logging.ERROR)
     if args.worker:
         work = worker_comptoir if args.worker == "comptoir" else worker_splink
         figures = work(args.csv)
