@@ -1745,6 +1745,7 @@ TRANSLATIONS.update(
         "Left to credit": "Reste à créditer",
         "Quantity to credit": "Quantité à créditer",
         "Create the draft credit note": "Créer le brouillon d'avoir",
+        "%(reason)s: add the rate to %(file)s (columns half_year_start,rate).": "%(reason)s : ajoutez le taux dans %(file)s (colonnes half_year_start,rate).",
     }
 )
 

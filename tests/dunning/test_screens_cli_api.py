@@ -190,3 +190,20 @@ def test_api_reads_runs_and_reminders_and_sets_customer_dunning(
         content_type="application/json",
     )
     assert response.status_code == 200 and response.json()["promise_until"] == "2026-03-01"
+
+
+def test_a_run_needing_an_unknown_ecb_rate_stops_and_says_where_to_add_it(
+    customer: Party, issue: Callable[..., Invoice], assistant: Any
+) -> None:
+    from django.core.exceptions import ValidationError
+
+    from comptoir.dunning.rates import ecb_rates
+
+    issue(customer, "1000.00", date(2026, 9, 1))
+    later = date(2027, 4, 1)  # the half-year of 1 January 2027 has no shipped rate
+    assert date(2027, 1, 1) not in ecb_rates()
+    with pytest.raises(ValidationError, match="ecb_mro_rates.csv"):
+        actions.run_dunning(later, by=assistant)
+    with pytest.raises(CommandError, match="add the rate to .*ecb_mro_rates.csv"):
+        call_command("dunning", "run", "--date", later.isoformat(), "--no-progress")
+    assert not DunningMessage.objects.filter(run_date=later, channel="email").exists()

@@ -57,7 +57,7 @@ from comptoir.dunning.models import (
     PartyDunning,
     RunStatus,
 )
-from comptoir.dunning.rates import ecb_rates
+from comptoir.dunning.rates import ecb_rates, override_file
 from comptoir.parties.models import Party
 
 ZERO = Decimal("0.00")
@@ -94,19 +94,32 @@ def interest_of(
         rate = policy.interest_rate if policy is not None else None
         table = None if rate is not None else ecb_rates()
         for item in items:
-            interest += calculations.late_interest(
-                amount=item.open_amount,
-                due=item.due_date,
-                until=on,
-                rate=rate,
-                ecb_rates=table,
-                indemnity=False,
-            ).interest
+            try:
+                computed = calculations.late_interest(
+                    amount=item.open_amount,
+                    due=item.due_date,
+                    until=on,
+                    rate=rate,
+                    ecb_rates=table,
+                    indemnity=False,
+                )
+            except KeyError as exc:
+                # No reminder claims an interest nobody can check: the run stops, saying why.
+                raise ValidationError(missing_rate_message(exc)) from exc
+            interest += computed.interest
     indemnity = ZERO
     if level is not None and level.claim_indemnity:
         invoices = {item.key.split(":")[1] if ":" in item.key else item.key for item in items}
         indemnity = calculations.RECOVERY_INDEMNITY * len(invoices)
     return interest, indemnity
+
+
+def missing_rate_message(exc: KeyError) -> str:
+    """Say which ECB rate is missing and where the administrator adds it."""
+    return _("%(reason)s: add the rate to %(file)s (columns half_year_start,rate).") % {
+        "reason": exc.args[0],
+        "file": override_file(),
+    }
 
 
 # -- running -----------------------------------------------------------------------------------

@@ -94,6 +94,7 @@ class Command(BaseCommand):
             )
 
     def interest(self, options: dict[str, Any]) -> None:
+        from comptoir.dunning.actions import missing_rate_message
         from comptoir.dunning.calculations import late_interest
         from comptoir.dunning.rates import ecb_rates
 
@@ -115,7 +116,7 @@ class Command(BaseCommand):
                 ecb_rates=None if rate is not None else ecb_rates(),
             )
         except KeyError as exc:
-            raise CommandError(f"{exc.args[0]}: add it to dunning/data/ecb_mro_rates.csv") from exc
+            raise CommandError(missing_rate_message(exc)) from exc
         basis = (
             f"contractual rate {rate} %"
             if rate is not None
