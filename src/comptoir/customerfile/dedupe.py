@@ -603,7 +603,8 @@ def compare(comp: Comparison, columns: dict[str, Column], a: Ints, b: Ints) -> t
         refuted = np.zeros(len(low), dtype=bool)
         agreed = np.zeros(len(low), dtype=bool)
         for mine, theirs in crossed:
-            present = np.flatnonzero((mine >= 0) & (theirs >= 0))
+            # A pair the first crossing refuted stays refuted: the second need not score it.
+            present = np.flatnonzero((mine >= 0) & (theirs >= 0) & ~refuted)
             close = _pair_similarity(col, mine[present], theirs[present], comp.scorer) >= 0.9
             agreed[present[close]] = True
             refuted[present[~close]] = True
