@@ -27,6 +27,10 @@ from comptoir.customerfile.spreadsheets import (
     suggest_mapping,
 )
 
+# No tqdm monitor thread: the dedupe engine shares its work with a forked process only when
+# no other thread runs (a fork copies the locks other threads hold).
+tqdm.monitor_interval = 0
+
 # A phone or a number is data, not a formula, even when it starts with + or -.
 _NUMBER_LIKE = re.compile(r"^[+\-]?[\d\s().,/-]+$")
 
