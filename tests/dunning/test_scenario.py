@@ -238,6 +238,18 @@ def test_credit_notes_and_unused_payments_are_not_chased(
     assert messages[prepaid.pk].items[0]["number"] == later.number
 
 
+def _emails_waiting(
+    count: int,
+    make_customer: Callable[..., Party],
+    issue: Callable[..., Invoice],
+    assistant: Any,
+) -> None:
+    """Leave `count` reminder emails (one customer each) in the outbox of 20/02/2026."""
+    for n in range(count):
+        issue(make_customer(), "10.00", date(2026, 1, 5 + n))
+    actions.run_dunning(date(2026, 2, 20), by=assistant, deliver=False)
+
+
 def test_a_killed_batch_keeps_back_only_what_may_have_left(
     make_customer: Callable[..., Party],
     issue: Callable[..., Invoice],
@@ -245,9 +257,7 @@ def test_a_killed_batch_keeps_back_only_what_may_have_left(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(actions, "EMAIL_MARK_EVERY", 2)
-    for n in range(5):
-        issue(make_customer(), "10.00", date(2026, 1, 5 + n))
-    actions.run_dunning(date(2026, 2, 20), by=assistant, deliver=False)
+    _emails_waiting(5, make_customer, issue, assistant)
     ids = list(DunningMessage.objects.order_by("pk").values_list("pk", flat=True))
     # As a process killed while sending the fourth email of its batch leaves them: the first
     # two marked sent together, the third taken by the server but not marked yet.
@@ -299,9 +309,7 @@ def test_a_stopped_batch_records_what_left_and_keeps_back_only_the_email_in_flig
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(actions, "EMAIL_MARK_EVERY", 3)
-    for n in range(7):
-        issue(make_customer(), "10.00", date(2026, 1, 5 + n))
-    actions.run_dunning(date(2026, 2, 20), by=assistant, deliver=False)
+    _emails_waiting(7, make_customer, issue, assistant)
     ids = list(DunningMessage.objects.order_by("pk").values_list("pk", flat=True))
     stopping = _StoppingConnection(stop_at=5)  # the 4th and 5th share a mark not made yet
     with pytest.raises(_Stopped):
@@ -323,9 +331,7 @@ def test_emails_are_marked_sent_in_groups(
     from django.test.utils import CaptureQueriesContext
 
     monkeypatch.setattr(actions, "EMAIL_MARK_EVERY", 3)
-    for n in range(7):
-        issue(make_customer(), "10.00", date(2026, 1, 5 + n))
-    actions.run_dunning(date(2026, 2, 20), by=assistant, deliver=False)
+    _emails_waiting(7, make_customer, issue, assistant)
     with CaptureQueriesContext(connection) as queries:
         delivered = actions.deliver_outbox(date(2026, 2, 20), by=assistant)
     assert delivered["sent"] == 7 and len(mail.outbox) == 7
