@@ -10,10 +10,10 @@ import pytest
 from django.utils import translation
 
 from comptoir.core.models import Company
-from comptoir.core.selectors import current_company
 from comptoir.invoicing import actions, validation
 from comptoir.invoicing.models import Invoice
 from comptoir.parties.models import Address, AddressKind, Party
+from tests import billing_fixtures
 
 STANDARD_20 = {"vat_rate": Decimal("20.00"), "vat_category": "S", "vat_rate_code": "normal"}
 REDUCED_10 = {"vat_rate": Decimal("10.00"), "vat_category": "S", "vat_rate_code": "intermediaire"}
@@ -40,6 +40,10 @@ def line(
     return {"label": label, "quantity": Decimal(qty), "unit_price": Decimal(price), **vat, **extra}
 
 
+# The seller with every legal mention, shared with the payments and dunning tests.
+company = billing_fixtures.company
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _stop_schematron_worker() -> Any:
     yield
@@ -57,32 +61,6 @@ def _english_messages() -> Any:
 def _archive_in_tmp(settings: Any, tmp_path: Any) -> None:
     settings.ARCHIVE_ROOT = tmp_path / "archive"
     settings.DATA_DIR = tmp_path
-
-
-@pytest.fixture
-def company(db: Any) -> Company:
-    company = current_company()
-    values = {
-        "legal_name": "Comptoir Démo SAS",
-        "legal_form": "SAS",
-        "share_capital_amount": Decimal("10000.00"),
-        "siren": "732829320",
-        "siret": "73282932000074",
-        "rcs_city": "Lyon",
-        "vat_number": "FR44732829320",
-        "naf_code": "4669B",
-        "address_line1": "12 rue de la République",
-        "postcode": "69002",
-        "city": "Lyon",
-        "email": "factures@comptoir.example",
-        "phone": "+33472000000",
-        "iban": "FR7630006000011234567890189",
-        "bic": "AGRIFRPP",
-    }
-    for name, value in values.items():
-        setattr(company, name, value)
-    company.save()
-    return company
 
 
 @pytest.fixture

@@ -13,12 +13,15 @@ from django.utils import translation
 from comptoir.catalogue.models import Product
 from comptoir.core.models import Company, User
 from comptoir.core.roles import Role
-from comptoir.core.selectors import current_company
 from comptoir.invoicing import validation
 from comptoir.parties.models import Party
 from comptoir.sales import actions
 from comptoir.sales.models import Order, Quote
+from tests import billing_fixtures
 from tests.factories import AddressFactory, PartyFactory, ProductFactory
+
+# The seller with every legal mention, shared with the payments and dunning tests.
+company = billing_fixtures.company
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -47,31 +50,6 @@ def _isolated_files_and_mail(settings: Any, tmp_path: Any) -> None:
 def assistant(make_user: Callable[..., User]) -> User:
     """The sales assistant, working in English so screen texts can be asserted."""
     return make_user(Role.SALES_ASSISTANT, language="en")
-
-
-@pytest.fixture
-def company(db: Any) -> Company:
-    company = current_company()
-    values = {
-        "legal_name": "Comptoir Démo SAS",
-        "legal_form": "SAS",
-        "share_capital_amount": Decimal("10000.00"),
-        "siren": "732829320",
-        "siret": "73282932000074",
-        "rcs_city": "Lyon",
-        "vat_number": "FR44732829320",
-        "naf_code": "4669B",
-        "address_line1": "12 rue de la République",
-        "postcode": "69002",
-        "city": "Lyon",
-        "email": "ventes@comptoir.example",
-        "iban": "FR7630006000011234567890189",
-        "bic": "AGRIFRPP",
-    }
-    for name, value in values.items():
-        setattr(company, name, value)
-    company.save()
-    return company
 
 
 @pytest.fixture

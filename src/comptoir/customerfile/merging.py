@@ -29,7 +29,12 @@ from django.utils.translation import gettext as _
 
 from comptoir.core.audit import record_audit
 from comptoir.core.identifiers import validate_siren, validate_siret, validate_vat_number
-from comptoir.customerfile.dedupe import CUSTOMER_SCHEMA, DedupeResult, deduplicate_customers
+from comptoir.customerfile.dedupe import (
+    CUSTOMER_FIELDS,
+    CUSTOMER_SCHEMA,
+    DedupeResult,
+    deduplicate_customers,
+)
 from comptoir.customerfile.models import CandidateStatus, DuplicateCandidate, PartyMerge
 from comptoir.parties.models import Address, Contact, Party, PartyKind, name_key
 
@@ -196,23 +201,7 @@ def _scan_rows(parties: list[Party]) -> dict[str, list[str]]:
     )
     for row in contacts:
         primaries.setdefault(row.party_id, row)
-    raw: dict[str, list[str]] = {
-        name: []
-        for name in (
-            "organisation",
-            "siren",
-            "siret",
-            "vat_number",
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "mobile",
-            "street",
-            "postcode",
-            "town",
-        )
-    }
+    raw: dict[str, list[str]] = {name: [] for name in CUSTOMER_FIELDS}
     raw["street"] = _default_streets([p.pk for p in parties])
     for party in parties:
         contact = primaries.get(party.pk)
