@@ -1750,6 +1750,21 @@ TRANSLATIONS.update(
 )
 
 
+# The party page's history of what other apps record on the party.
+TRANSLATIONS.update(
+    {
+        "Payment recorded": "Règlement enregistré",
+        "Credit note offset": "Avoir imputé",
+        "SEPA mandate created": "Mandat SEPA créé",
+        "Dunning settings changed": "Paramètres de relance modifiés",
+        "Credit left": "Crédit restant",
+        "Mandate": "Mandat",
+        "Disputed": "Contesté",
+        "Dispute note": "Motif du litige",
+    }
+)
+
+
 def save_and_compile(po: polib.POFile, po_path: Path) -> None:
     """Save in gettext's own layout (as msgmerge writes it), then compile checking placeholders."""
     po.save(str(po_path))

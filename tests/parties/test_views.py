@@ -205,6 +205,38 @@ class TestPartyPage:
         assert texts["functions"] == "Decision maker"
         assert texts["payment terms base"] == "net days from invoice date → days end of month"
 
+    def test_history_names_what_other_apps_record_on_the_party(
+        self, client_for: ClientFor, assistant: User
+    ) -> None:
+        # Payments audit the party with keys that are reverse relations of it ("invoices"):
+        # the page once crashed on them.
+        party = PartyFactory(by=assistant)
+        AuditEntry.objects.create(
+            actor=assistant,
+            action="record_payment",
+            content_type_id=AuditEntry.objects.filter(object_id=str(party.pk))
+            .values_list("content_type_id", flat=True)
+            .first(),
+            object_id=str(party.pk),
+            object_repr=party.name,
+            changes={
+                "payment": 1,
+                "amount": "1218.80",
+                "method": "transfer",
+                "invoices": ["FA-2026-000003"],
+                "credit": "0.00",
+            },
+        )
+        response = client_for(assistant).get(f"/parties/{party.pk}/")
+        assert response.status_code == 200
+        texts = {
+            label: text for row in response.context["history"] for label, text in row["changes"]
+        }
+        assert texts["Invoices"] == "FA-2026-000003"
+        assert texts["Amount"] == "1\u202f218,80 €"
+        assert texts["Method"] == "Transfer"
+        assert "Payment recorded" in response.content.decode()
+
     def test_accountant_reads_but_cannot_edit(
         self, client_for: ClientFor, assistant: User, accountant: User
     ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
@@ -24,6 +25,7 @@ from comptoir.core.exports import Raw
 from comptoir.core.identifiers import display_phone
 from comptoir.core.listing import Column, Filter, ListScreen
 from comptoir.core.models import PaymentTermsBase, User
+from comptoir.core.money import format_amount
 from comptoir.core.roles import Role, is_sales_rep
 from comptoir.core.views import FormScreen
 from comptoir.parties import actions
@@ -267,6 +269,23 @@ ACTION_LABELS = {
     "add_address": gettext_lazy("Address added"),
     "update_address": gettext_lazy("Address changed"),
     "remove_address": gettext_lazy("Address removed"),
+    "record_payment": gettext_lazy("Payment recorded"),
+    "offset_credit_note": gettext_lazy("Credit note offset"),
+    "create_mandate": gettext_lazy("SEPA mandate created"),
+    "update_party_dunning": gettext_lazy("Dunning settings changed"),
+}
+# Keys that other apps record against the party, labelled here (they are no field of it).
+_OTHER_KEY_LABELS = {
+    "payment": gettext_lazy("Payment"),
+    "amount": gettext_lazy("Amount"),
+    "method": gettext_lazy("Method"),
+    "invoices": gettext_lazy("Invoices"),
+    "invoice": gettext_lazy("Invoice"),
+    "credit": gettext_lazy("Credit left"),
+    "credit_note": gettext_lazy("Credit note"),
+    "mandate": gettext_lazy("Mandate"),
+    "disputed": gettext_lazy("Disputed"),
+    "dispute_note": gettext_lazy("Dispute note"),
 }
 _HIDDEN_KEYS = {"contact", "address"}
 # Actions whose audit values are [old, new] pairs (the others record the values set).
@@ -290,8 +309,11 @@ def _model_field(name: str) -> Any:
 
 
 def _field_label(name: str) -> str:
-    field = _model_field(name)
-    return str(field.verbose_name) if field is not None else name.replace("_", " ")
+    if name in _OTHER_KEY_LABELS:
+        return str(_OTHER_KEY_LABELS[name])
+    # A reverse relation has no verbose_name: fall back to the key itself.
+    label = getattr(_model_field(name), "verbose_name", None)
+    return str(label) if label is not None else name.replace("_", " ")
 
 
 # Foreign keys are audited by id: show the name of what they point to.
@@ -333,8 +355,19 @@ class _HistoryText:
             return ", ".join(self.value(key, v) for v in value)
         if key in _AUDITED_FOREIGN_KEYS:
             return self.names.get(key, {}).get(value, f"#{value}")
+        if key in _OTHER_KEY_LABELS:
+            if key in {"amount", "credit"}:
+                try:
+                    return format_amount(Decimal(str(value))) + " €"
+                except InvalidOperation:
+                    return str(value)
+            if key == "method":
+                from comptoir.payments.models import PaymentMethod
+
+                return str(dict(PaymentMethod.choices).get(value, value))
+            return str(value)
         field = _model_field(key)
-        if field is not None and field.choices:
+        if getattr(field, "choices", None):
             return str(dict(field.flatchoices).get(value, value))
         return str(value)
 
