@@ -116,15 +116,25 @@ def test_credit_note_is_refunded_or_offset(
 ) -> None:
     invoice = issue(customer, "100.00", date(2026, 1, 5))
     second = issue(customer, "100.00", date(2026, 1, 6))
+    actions.record_payment(
+        party=customer,
+        amount=Decimal("100.00"),
+        method="cheque",
+        date=date(2026, 1, 8),
+        allocations=[(invoice, Decimal("100.00"))],
+        by=accountant,
+    )
     note = invoicing.issue_invoice(
         invoicing.create_credit_note(invoice, by=assistant),
         by=assistant,
         issue_date=date(2026, 1, 10),
         produce_documents=False,
     )
-    assert state(note) == ("issued", Decimal("120.00"))
-    actions.offset_credit_note(note, invoice=invoice, amount=Decimal("100.00"), by=accountant)
-    assert state(invoice) == ("partially_paid", Decimal("20.00"))
+    # Issuing it settled what the corrected invoice still owed; the rest is credit.
+    assert state(invoice) == ("paid", Decimal("0.00"))
+    assert state(note) == ("partially_paid", Decimal("100.00"))
+    actions.offset_credit_note(note, invoice=second, amount=Decimal("80.00"), by=accountant)
+    assert state(second) == ("partially_paid", Decimal("40.00"))
     assert state(note) == ("partially_paid", Decimal("20.00"))
     refund = actions.refund_credit_note(
         note, amount=Decimal("20.00"), method="transfer", date=date(2026, 1, 15), by=accountant
@@ -138,9 +148,60 @@ def test_credit_note_is_refunded_or_offset(
         customer, start=date(2026, 1, 1), end=date(2026, 1, 31)
     )
     assert account["opening"] == Decimal("0")
-    # 120 + 120 − 120 (credit note) + 20 (refund paid out)
-    assert account["closing"] == Decimal("140.00")
-    assert selectors.customer_balance(customer) == Decimal("140.00")
+    # 120 + 120 − 100 (cheque) − 120 (credit note) + 20 (refund paid out)
+    assert account["closing"] == Decimal("40.00")
+    assert selectors.customer_balance(customer) == Decimal("40.00")
+
+
+def test_credit_notes_settle_the_invoice_they_correct_as_they_are_issued(
+    customer: Party, issue: Callable[..., Invoice], assistant: Any
+) -> None:
+    from comptoir.dunning import actions as dunning
+    from comptoir.dunning.models import DunningMessage
+
+    invoice = issue(customer, "100.00", date(2026, 1, 5))  # 120,00 incl. VAT
+    other = issue(customer, "50.00", date(2026, 1, 6))  # 60,00, still due
+    line = invoice.lines.get()
+    notes = []
+    for quantity in (Decimal("0.4"), Decimal("0.6")):
+        draft = invoicing.create_credit_note(invoice, by=assistant, lines=[(line, quantity)])
+        notes.append(
+            invoicing.issue_invoice(
+                draft, by=assistant, issue_date=date(2026, 1, 9), produce_documents=False
+            )
+        )
+    assert state(invoice) == ("paid", Decimal("0.00"))
+    assert [state(note) for note in notes] == [("paid", Decimal("0.00"))] * 2
+    offsets = Allocation.objects.filter(invoice=invoice).order_by("pk")
+    assert [(a.credit_note_id, a.amount, a.date) for a in offsets] == [
+        (notes[0].pk, Decimal("48.00"), date(2026, 1, 9)),
+        (notes[1].pk, Decimal("72.00"), date(2026, 1, 9)),
+    ]
+    # Once only: running the hook again writes nothing.
+    assert actions.offset_corrected_invoice(notes[1], by=assistant) is None
+    assert Allocation.objects.filter(invoice=invoice).count() == 2
+    assert invoicing.quantities_left_to_credit(invoice)[0][1] == 0
+    assert [s.invoice_id for s in selectors.open_settlements(customer)] == [other.pk]
+    dunning.run_dunning(date(2026, 3, 20), by=assistant, deliver=False)
+    (message,) = DunningMessage.objects.filter(party=customer)
+    assert [item["number"] for item in message.items] == [other.number]
+
+
+def test_a_failed_offset_leaves_the_credit_note_unissued(
+    customer: Party, issue: Callable[..., Invoice], assistant: Any, monkeypatch: Any
+) -> None:
+    invoice = issue(customer, "100.00", date(2026, 1, 5))
+    draft = invoicing.create_credit_note(invoice, by=assistant)
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise ValidationError("offset failed")
+
+    monkeypatch.setattr(actions, "offset_credit_note", broken)
+    with pytest.raises(ValidationError):
+        invoicing.issue_invoice(draft, by=assistant, produce_documents=False)
+    draft.refresh_from_db()
+    assert draft.status == "draft" and not draft.number
+    assert state(invoice) == ("issued", Decimal("120.00"))
 
 
 def test_payment_schedule_splits_exactly_and_payments_settle_the_first_instalments(

@@ -45,10 +45,17 @@ def invoices(
         "dupont2": issue(dupont, "200.00", date(2026, 2, 3)),  # FA-2026-000003, 240,00
         "leroy": issue(leroy, "500.00", date(2026, 2, 4)),  # FA-2026-000004, 600,00
     }
-    line = made["martin"].lines.get()
-    note = invoicing.create_credit_note(
-        made["martin"], by=assistant, lines=[(line, Decimal("0.1"))]
+    # Martin paid this one, then sent the goods back: the credit note is his credit, refunded.
+    made["returned"] = issue(martin, "100.00", date(2026, 2, 5))  # FA-2026-000005, 120,00
+    actions.record_payment(
+        party=martin,
+        amount=Decimal("120.00"),
+        method="cheque",
+        date=date(2026, 2, 6),
+        allocations=[(made["returned"], Decimal("120.00"))],
+        by=assistant,
     )
+    note = invoicing.create_credit_note(made["returned"], by=assistant)
     made["note"] = invoicing.issue_invoice(
         note, by=assistant, issue_date=date(2026, 2, 10), produce_documents=False
     )  # AV-2026-000001, 120,00
@@ -162,6 +169,7 @@ def test_imported_lines_are_matched_by_number_name_amount_and_iban(
         "FA-2026-000002": "paid",
         "FA-2026-000003": "paid",
         "FA-2026-000004": "issued",
+        "FA-2026-000005": "paid",
         "AV-2026-000001": "paid",
     }
     assert Payment.objects.get(statement_line=_line(lines, "GARAGE")).payer_iban.startswith("FR14")

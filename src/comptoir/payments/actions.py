@@ -298,6 +298,32 @@ def offset_credit_note(
     return allocation
 
 
+@transaction.atomic
+def offset_corrected_invoice(credit_note: Invoice, *, by: Any) -> Allocation | None:
+    """Settle the invoice a credit note corrects with that credit note, as far as it is open.
+
+    Run when the credit note is issued: a credited invoice is no longer due, so it must not
+    stay open, age, nor be chased. What the invoice no longer owes (it was paid already)
+    stays the customer's credit, to refund or offset elsewhere. Idempotent: a credit note
+    offsets its invoice once.
+    """
+    invoice = credit_note.corrects
+    if credit_note.kind != InvoiceKind.CREDIT_NOTE or invoice is None:
+        return None
+    if invoice.kind not in RECEIVABLE_KINDS or invoice.party_id != credit_note.party_id:
+        return None
+    if Allocation.objects.filter(credit_note=credit_note, invoice=invoice).exists():
+        return None
+    amount = min(
+        _locked_settlement(credit_note).open_amount, _locked_settlement(invoice).open_amount
+    )
+    if amount <= 0:
+        return None
+    return offset_credit_note(
+        credit_note, invoice=invoice, amount=amount, by=by, on=credit_note.issue_date
+    )
+
+
 # -- payment schedules -------------------------------------------------------------------------
 
 

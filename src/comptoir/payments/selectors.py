@@ -36,7 +36,10 @@ DSO_DAYS = 90
 
 
 def open_settlement_on_issue(sender: Any, instance: Invoice, **kwargs: Any) -> None:
-    """Give every issued invoice or credit note its settlement row (post_save of Invoice)."""
+    """Give every issued invoice or credit note its settlement row (post_save of Invoice).
+
+    A credit note that corrects an invoice also settles that invoice as it is issued.
+    """
     if instance.status != InvoiceStatus.ISSUED or kwargs.get("raw"):
         return
     from comptoir.payments.actions import settlement_values
@@ -45,6 +48,11 @@ def open_settlement_on_issue(sender: Any, instance: Invoice, **kwargs: Any) -> N
         [InvoiceSettlement(invoice_id=instance.pk, **settlement_values(instance))],
         ignore_conflicts=True,
     )
+    # Issuing saves the whole row; later saves of an issued document name their fields.
+    if instance.corrects_id and kwargs.get("update_fields") is None:
+        from comptoir.payments.actions import offset_corrected_invoice
+
+        offset_corrected_invoice(instance, by=instance.issued_by)
 
 
 def visible_parties_filter(user: Any, field: str = "party") -> Q | None:
