@@ -6,6 +6,7 @@ transaction commits, at most once per message.
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
@@ -346,10 +347,25 @@ def quote_link_token(quote: Quote) -> str:
     )
 
 
-def quote_link_url(quote: Quote) -> str:
+def site_url(request: Any = None) -> str:
+    """Return the address customers reach the site at.
+
+    ``COMPTOIR_SITE_URL`` when it is set; otherwise, serving a web request, the host that
+    request came to (the port the server really listens on); else the ``SITE_URL`` default
+    (command line, background tasks).
+    """
+    explicit = getattr(settings, "SITE_URL_EXPLICIT", None)
+    if explicit is None:
+        explicit = bool(os.environ.get("COMPTOIR_SITE_URL"))
+    if request is not None and not explicit:
+        return str(request.build_absolute_uri("/")).rstrip("/")
+    return str(settings.SITE_URL).rstrip("/")
+
+
+def quote_link_url(quote: Quote, *, base_url: str | None = None) -> str:
     from django.urls import reverse
 
-    return settings.SITE_URL.rstrip("/") + reverse(
+    return (base_url or site_url()).rstrip("/") + reverse(
         "sales:quote_public", args=[quote_link_token(quote)]
     )
 
@@ -396,12 +412,14 @@ def send_quote(
     body: str | None = None,
     email: bool = True,
     produce_documents: bool = True,
+    base_url: str | None = None,
 ) -> OutboxMessage | None:
     """Mark a draft sent, archive its PDF, open its acceptance link and email it.
 
     ``subject`` and ``body`` replace the template's text (their placeholders are filled the
     same way); ``email=False`` marks it sent without emailing (handed over, posted);
-    ``produce_documents=False`` skips the PDF (loading historical data).
+    ``produce_documents=False`` skips the PDF (loading historical data); ``base_url`` is the
+    site address the acceptance link starts with (default: :func:`site_url`).
     """
     quote = Quote.objects.select_for_update().select_related("party").get(pk=quote.pk)
     if not quote.lines.exists():
@@ -424,17 +442,7 @@ def send_quote(
     document = archive_quote(quote, by=by)
     if not email:
         return None
-    from comptoir.invoicing.printing import french_date, money
-
-    context = {
-        "reference": quote.reference,
-        "company": current_company().legal_name,
-        "customer": quote.party.name,
-        "total": f"{money(quote.total_amount)} €",
-        "valid_until": french_date(quote.valid_until),
-        "link": quote_link_url(quote),
-        "sender": sender_name(by),
-    }
+    context = quote_email_context(quote, by=by, link=quote_link_url(quote, base_url=base_url))
     template = template_text("quote")
     return queue_email(
         to=to,
@@ -462,6 +470,21 @@ def _answerable(quote: Quote, today: date) -> None:
         raise ValidationError(_("This quote has already been answered or replaced."))
     if quote.valid_until < today:
         raise ValidationError(_("This quote has expired."))
+
+
+def quote_email_context(quote: Quote, *, by: Any, link: str = "$link") -> dict[str, str]:
+    """The values of a quote email's placeholders (``$link`` stays until the quote is sent)."""
+    from comptoir.invoicing.printing import french_date, money
+
+    return {
+        "reference": quote.reference,
+        "company": current_company().legal_name,
+        "customer": quote.party.name,
+        "total": f"{money(quote.total_amount)} €",
+        "valid_until": french_date(quote.valid_until),
+        "link": link,
+        "sender": sender_name(by),
+    }
 
 
 @transaction.atomic
@@ -696,12 +719,14 @@ def order_is_invoiced(order: Order) -> bool:
 
 
 @transaction.atomic
-def cancel_order(order: Order, *, by: Any) -> Order:
+def cancel_order(order: Order, *, by: Any, reason: str = "") -> Order:
     """Cancel an order: whole when nothing was delivered or invoiced, else its undelivered rest.
 
     A delivered (or invoiced) quantity is never cancelled: it is credited by a credit note.
+    The ``reason`` is kept on the order and in its history.
     """
     order = Order.objects.select_for_update().get(pk=order.pk)
+    reason = reason.strip()[:500]
     if not order.is_open:
         raise ValidationError(_("This order is already delivered or cancelled."))
     lines = list(order.lines.select_for_update())
@@ -714,8 +739,11 @@ def cancel_order(order: Order, *, by: Any) -> Order:
             line.cancelled_quantity += rest
             line.save(update_fields=["cancelled_quantity"])
     to = OrderStatus.DELIVERED if delivered else OrderStatus.CANCELLED
-    transition(order, to, transitions=ORDER_TRANSITIONS, by=by)
-    record_audit(by, "cancel_order", order, partial=delivered)
+    order.cancellation_reason = reason
+    transition(
+        order, to, transitions=ORDER_TRANSITIONS, by=by, extra_fields=("cancellation_reason",)
+    )
+    record_audit(by, "cancel_order", order, partial=delivered, reason=reason)
     return order
 
 
@@ -812,6 +840,23 @@ EMAIL_CODES = {
 }
 
 
+def document_email_context(document: ArchivedDocument, *, by: Any) -> dict[str, str]:
+    """The values of the placeholders of an email sending an archived document."""
+    from comptoir.invoicing.printing import money
+
+    party = party_of_document(document)
+    context = {
+        "reference": document.reference,
+        "company": current_company().legal_name,
+        "customer": party.name if party else "",
+        "sender": sender_name(by),
+    }
+    total = getattr(document.business_object, "total_amount", None)
+    if isinstance(total, Decimal):
+        context["total"] = f"{money(total)} €"
+    return context
+
+
 @transaction.atomic
 def send_document(
     document: ArchivedDocument,
@@ -823,12 +868,7 @@ def send_document(
 ) -> OutboxMessage:
     """Email an archived document (quote, order acknowledgement, delivery note, invoice…)."""
     party = party_of_document(document)
-    context = {
-        "reference": document.reference,
-        "company": current_company().legal_name,
-        "customer": party.name if party else "",
-        "sender": sender_name(by),
-    }
+    context = document_email_context(document, by=by)
     template = template_text(EMAIL_CODES.get(document.kind, "document"))
     return queue_email(
         to=to,

@@ -213,7 +213,7 @@ def send_quote(request: HttpRequest, quote_id: int, payload: SendIn) -> dict[str
     """Send a draft: archive its PDF, open its acceptance link, email it."""
     quote = _quote(request, quote_id)
     _require(request, "sales.change_quote", quote)
-    actions.send_quote(quote, by=request.auth, to=payload.to)
+    actions.send_quote(quote, by=request.auth, to=payload.to, base_url=actions.site_url(request))
     return _quote_detail(Quote.objects.get(pk=quote.pk))
 
 

@@ -128,54 +128,133 @@ class OrderFromQuoteForm(StyledFormMixin, forms.Form):
     promised_date = forms.DateField(label=_("Promised delivery date"), required=False, widget=DATE)
 
 
-ORDER_LINE_SLOTS = 5
+class QuoteHeaderForm(StyledFormMixin, forms.Form):
+    """What can change on a draft quote's header."""
+
+    valid_until = forms.DateField(label=_("Valid until"), widget=DATE)
+    operation_category = QuoteForm.base_fields["operation_category"]
+    discount_rate = QuoteForm.base_fields["discount_rate"]
+    email = forms.EmailField(label=_("Send to"), required=False)
+    notes = QuoteForm.base_fields["notes"]
+
+
+class OrderLineForm(LineForm):
+    """A quote line form as a row of the direct order form: a row left blank is ignored."""
+
+    ROW_FIELDS = ("product", "label", "unit_price", "vat")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["quantity"].required = False
+        self.fields["discount_rate"].required = False
+        for field in self.fields.values():
+            field.help_text = ""
+
+    def has_changed(self) -> bool:
+        if not self.is_bound:
+            return False
+        return any(
+            self.fields[name].widget.value_from_datadict(
+                self.data, self.files, self.add_prefix(name)
+            )
+            not in (None, "")
+            for name in self.ROW_FIELDS
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("quantity") is None:
+            data["quantity"] = Decimal(1)
+        if data.get("discount_rate") is None:
+            data["discount_rate"] = Decimal(0)
+        return data
+
+
+ORDER_LINE_ROWS = 3
+
+
+class OrderLineFormSetBase(forms.BaseFormSet):  # type: ignore[type-arg]
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        if not self.line_values():
+            raise forms.ValidationError(_("An order needs at least one line."))
+
+    def line_values(self) -> list[dict[str, Any]]:
+        return [
+            form.line_values()  # type: ignore[attr-defined]
+            for form in self.forms
+            if form.has_changed() and form.cleaned_data
+        ]
+
+
+OrderLineFormSet = forms.formset_factory(
+    OrderLineForm, formset=OrderLineFormSetBase, extra=ORDER_LINE_ROWS
+)
 
 
 class OrderForm(OrderFromQuoteForm):
-    """A direct order: the customer, its references and up to five catalogue lines."""
+    """A direct order: the customer, its references, a document discount and its lines.
+
+    The lines are quote lines (catalogue product priced for the customer, or a free line),
+    as many as needed: ``lines`` is a formset whose blank rows are ignored.
+    """
 
     party = forms.ModelChoiceField(label=_("Customer"), queryset=Party.objects.none())
+    operation_category = forms.ChoiceField(
+        label=_("Operation category"), choices=OperationCategory.choices
+    )
+    discount_rate = forms.DecimalField(
+        label=_("Document discount (%)"),
+        min_value=Decimal(0),
+        max_value=Decimal(100),
+        decimal_places=2,
+        initial=Decimal(0),
+        required=False,
+    )
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
-    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Any = None, more_rows: int = 0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["party"].queryset = _customers(user)  # type: ignore[attr-defined]
         self.order_fields(["party"])
-        products = Product.objects.filter(active=True).order_by("reference")
-        for slot in range(1, ORDER_LINE_SLOTS + 1):
-            self.fields[f"product_{slot}"] = forms.ModelChoiceField(
-                label=_("Product %(n)s") % {"n": slot}, queryset=products, required=slot > 1
-            )
-            self.fields[f"quantity_{slot}"] = forms.DecimalField(
-                label=_("Quantity %(n)s") % {"n": slot},
-                decimal_places=3,
-                min_value=Decimal("0.001"),
-                required=False,
-            )
-            for name in (f"product_{slot}", f"quantity_{slot}"):
-                self.fields[name].widget.attrs.setdefault(
-                    "class", "form-select" if name.startswith("product") else "form-control"
-                )
+        data = self.data if self.is_bound else None
+        if data is not None and more_rows:
+            data = data.copy()
+            total = int(data.get("line-TOTAL_FORMS") or 0)
+            data["line-TOTAL_FORMS"] = str(total + more_rows)
+        self.lines = OrderLineFormSet(data=data, prefix="line")
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        for slot in range(1, ORDER_LINE_SLOTS + 1):
-            if data.get(f"product_{slot}") and not data.get(f"quantity_{slot}"):
-                self.add_error(f"quantity_{slot}", _("Enter the quantity."))
-        return data
+    def is_valid(self) -> bool:
+        header = super().is_valid()
+        lines = self.lines.is_valid()
+        return header and lines
 
     def order_values(self) -> dict[str, Any]:
         data = self.cleaned_data
-        lines = [
-            {"product": data[f"product_{slot}"], "quantity": data[f"quantity_{slot}"]}
-            for slot in range(1, ORDER_LINE_SLOTS + 1)
-            if data.get(f"product_{slot}") and data.get(f"quantity_{slot}")
-        ]
         values = {
             name: data[name]
-            for name in ("customer_reference", "requested_date", "promised_date")
+            for name in (
+                "customer_reference",
+                "requested_date",
+                "promised_date",
+                "operation_category",
+                "notes",
+            )
             if data.get(name)
         }
-        return {"party": data["party"], "lines": lines, **values}
+        values["discount_rate"] = data.get("discount_rate") or Decimal(0)
+        return {"party": data["party"], "lines": self.lines.line_values(), **values}
+
+
+class CancelOrderForm(StyledFormMixin, forms.Form):
+    reason = forms.CharField(
+        label=_("Why is the order cancelled?"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class SendForm(StyledFormMixin, forms.Form):

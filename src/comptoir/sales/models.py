@@ -197,6 +197,7 @@ class Order(SalesDocument):
         related_name="+",
     )
     email = models.EmailField(_("send to"), blank=True)
+    cancellation_reason = models.CharField(_("cancellation reason"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("order")

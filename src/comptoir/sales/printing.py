@@ -80,11 +80,24 @@ def lines_data(lines: Sequence[DocumentLine], *, priced: bool = True) -> list[di
     ]
 
 
+def vat_group_label(group: dict[str, Any], reasons: dict[str, str]) -> str:
+    """ "20 %" (no EN 16931 category code); at 0 %, the exemption reason after the rate."""
+    rate = Decimal(str(group["rate"]))
+    label = rate_text(rate)
+    if not rate and reasons.get(group["category"]):
+        label = f"{label} – {reasons[group['category']]}"
+    return label
+
+
 def totals_data(document: Quote | Order) -> dict[str, Any]:
+    reasons: dict[str, str] = {}
+    for line in document.lines.all():
+        if not line.vat_rate and line.vat_exemption_reason:
+            reasons.setdefault(line.vat_category, line.vat_exemption_reason)
     return {
         "vat_groups": [
             {
-                "label": f"{group['category']} {rate_text(Decimal(group['rate']))}",
+                "label": vat_group_label(group, reasons),
                 "taxable": money(Decimal(group["taxable_amount"])),
                 "vat": money(Decimal(group["vat_amount"])),
             }
@@ -92,6 +105,7 @@ def totals_data(document: Quote | Order) -> dict[str, Any]:
         ],
         "lines_net": money(document.lines_net_amount),
         "allowance": money(document.allowance_amount),
+        "allowance_rate": rate_text(document.discount_rate),
         "has_allowance": bool(document.allowance_amount),
         "tax_basis": money(document.tax_basis_amount),
         "vat": money(document.vat_amount),

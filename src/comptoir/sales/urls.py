@@ -8,6 +8,7 @@ urlpatterns = [
     path("quotes/", views.QuoteList.as_view(), name="quotes"),
     path("quotes/new/", views.QuoteCreate.as_view(), name="quote_create"),
     path("quotes/<int:pk>/", views.quote_detail, name="quote_detail"),
+    path("quotes/<int:pk>/edit/", views.QuoteEdit.as_view(), name="quote_edit"),
     path("quotes/<int:pk>/lines/new/", views.QuoteLineAdd.as_view(), name="quote_line_add"),
     path(
         "quotes/<int:pk>/lines/<int:line_pk>/delete/",
@@ -25,7 +26,7 @@ urlpatterns = [
     path("orders/", views.OrderList.as_view(), name="orders"),
     path("orders/new/", views.OrderCreate.as_view(), name="order_create"),
     path("orders/<int:pk>/", views.order_detail, name="order_detail"),
-    path("orders/<int:pk>/cancel/", views.order_cancel, name="order_cancel"),
+    path("orders/<int:pk>/cancel/", views.OrderCancel.as_view(), name="order_cancel"),
     path("orders/<int:pk>/pdf/", views.order_pdf, name="order_pdf"),
     path("orders/<int:pk>/send/", views.order_send, name="order_send"),
     path("tasks/", views.task_list, name="tasks"),

@@ -19,21 +19,24 @@ from django.views.decorators.http import require_POST
 
 from comptoir.core.audit import history_for
 from comptoir.core.listing import Column, Filter, ListScreen
+from comptoir.core.selectors import current_company
 from comptoir.core.views import FormScreen, object_for
 from comptoir.documents.actions import read_archived
 from comptoir.documents.models import ArchivedDocument
 from comptoir.sales import actions, selectors
 from comptoir.sales.forms import (
     AcceptForm,
+    CancelOrderForm,
     EmailTemplateForm,
     LineForm,
     OrderForm,
     OrderFromQuoteForm,
     QuoteForm,
+    QuoteHeaderForm,
     RefuseForm,
     SendForm,
 )
-from comptoir.sales.mailing import DEFAULT_TEMPLATES, template_text
+from comptoir.sales.mailing import DEFAULT_TEMPLATES, fill, template_text
 from comptoir.sales.models import Order, Quote
 from comptoir.sales.states import OrderStatus, QuoteStatus
 
@@ -134,13 +137,59 @@ def quote_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_revise": can_change
             and quote.status not in (QuoteStatus.ACCEPTED, QuoteStatus.SUPERSEDED),
             "can_order": can_change and quote.status == QuoteStatus.ACCEPTED and order is None,
-            "link_url": actions.quote_link_url(quote)
+            "link_url": actions.quote_link_url(quote, base_url=actions.site_url(request))
             if quote.status == QuoteStatus.SENT and quote.link_nonce and can_change
             else "",
             "order_form": OrderFromQuoteForm(),
             "history": history_for(quote)[:20],
         },
     )
+
+
+class QuoteEdit(FormScreen):
+    """Change a draft quote's header: validity, category, document discount, recipient, notes."""
+
+    form_class = QuoteHeaderForm
+    title = gettext_lazy("Edit the draft quote")
+    permission = "sales.change_quote"
+
+    def get_object(self) -> Quote:
+        return _changeable_quote(self.request, self.kwargs["pk"])
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            quote = self.get_object()
+            if not quote.is_draft:
+                messages.error(request, _("Only a draft quote can change; make a new revision."))
+                return redirect("sales:quote_detail", pk=quote.pk)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form(self, data: Any = None, files: Any = None) -> forms.BaseForm:
+        quote = self.get_object()
+        return QuoteHeaderForm(
+            data=data,
+            initial={
+                "valid_until": quote.valid_until,
+                "operation_category": quote.operation_category,
+                "discount_rate": quote.discount_rate,
+                "email": quote.email,
+                "notes": quote.notes,
+            },
+        )
+
+    def context(self, form: forms.BaseForm, **extra: Any) -> dict[str, Any]:
+        return super().context(
+            form, cancel_url=reverse("sales:quote_detail", args=[self.kwargs["pk"]]), **extra
+        )
+
+    def save(self, form: forms.BaseForm) -> HttpResponse:
+        quote = self.get_object()
+        values = dict(form.cleaned_data)
+        values["notes"] = values.get("notes") or ""
+        values["email"] = values.get("email") or ""
+        actions.update_draft_quote(quote, by=self.request.user, **values)
+        messages.success(self.request, _("Quote saved."))
+        return redirect("sales:quote_detail", pk=quote.pk)
 
 
 class QuoteLineAdd(FormScreen):
@@ -185,12 +234,13 @@ class QuoteSend(FormScreen):
     def get_form(self, data: Any = None, files: Any = None) -> forms.BaseForm:
         quote = self.get_object()
         text = template_text("quote")
+        context = actions.quote_email_context(quote, by=self.request.user)
         return SendForm(
             data=data,
             initial={
                 "to": quote.email or quote.party.email,
-                "subject": text.subject,
-                "body": text.body,
+                "subject": fill(text.subject, context),
+                "body": fill(text.body, context),
             },
         )
 
@@ -204,7 +254,12 @@ class QuoteSend(FormScreen):
 
     def save(self, form: forms.BaseForm) -> HttpResponse:
         quote = self.get_object()
-        actions.send_quote(quote, by=self.request.user, **form.cleaned_data)
+        actions.send_quote(
+            quote,
+            by=self.request.user,
+            base_url=actions.site_url(self.request),
+            **form.cleaned_data,
+        )
         messages.success(self.request, _("Quote sent to %(to)s.") % {"to": form.cleaned_data["to"]})
         return redirect("sales:quote_detail", pk=quote.pk)
 
@@ -215,7 +270,7 @@ def quote_mark_sent(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark a quote sent without emailing it (handed over or posted)."""
     quote = _changeable_quote(request, pk)
     try:
-        actions.send_quote(quote, by=request.user, email=False)
+        actions.send_quote(quote, by=request.user, email=False, base_url=actions.site_url(request))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("sales:quote_detail", pk=quote.pk)
@@ -296,6 +351,7 @@ def quote_public(request: HttpRequest, token: str) -> HttpResponse:
             "sales/quote_link_problem.html",
             {
                 "title": _("Quote"),
+                "seller": current_company(),
                 "message": PROBLEM_MESSAGES[answer.problem],
                 "quote": answer.quote if answer.problem == "answered" else None,
             },
@@ -314,7 +370,12 @@ def quote_public(request: HttpRequest, token: str) -> HttpResponse:
                     return render(
                         request,
                         "sales/quote_answered.html",
-                        {"title": _("Thank you"), "quote": quote, "accepted": True},
+                        {
+                            "title": _("Thank you"),
+                            "quote": quote,
+                            "accepted": True,
+                            "seller": current_company(),
+                        },
                     )
             elif request.POST.get("answer") == "refuse":
                 refuse_form = RefuseForm(request.POST)
@@ -325,7 +386,12 @@ def quote_public(request: HttpRequest, token: str) -> HttpResponse:
                     return render(
                         request,
                         "sales/quote_answered.html",
-                        {"title": _("Thank you"), "quote": quote, "accepted": False},
+                        {
+                            "title": _("Thank you"),
+                            "quote": quote,
+                            "accepted": False,
+                            "seller": current_company(),
+                        },
                     )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
@@ -339,6 +405,7 @@ def quote_public(request: HttpRequest, token: str) -> HttpResponse:
             "accept_form": accept_form,
             "refuse_form": refuse_form,
             "token": token,
+            "seller": current_company(),
         },
     )
 
@@ -406,13 +473,26 @@ def changeable_order(request: HttpRequest, pk: int) -> Order:
 
 
 class OrderCreate(FormScreen):
+    """A direct order: its header and as many lines as needed (quote lines: catalogue or free)."""
+
     form_class = OrderForm
+    template_name = "sales/order_form.html"
     title = gettext_lazy("New order")
     permission = "sales.change_order"
     submit_label = gettext_lazy("Record the order")
+    MORE_ROWS = 3
 
     def get_form(self, data: Any = None, files: Any = None) -> forms.BaseForm:
-        return OrderForm(data=data, user=self.request.user)
+        initial = {"party": self.request.GET.get("party")} if self.request.GET.get("party") else {}
+        more = self.MORE_ROWS if data is not None and data.get("more_lines") else 0
+        return OrderForm(data=data, initial=initial, user=self.request.user, more_rows=more)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.POST.get("more_lines"):
+            self.check_access()
+            # More empty rows, what was typed kept, no error shown yet.
+            return self.render(self.get_form(request.POST), show_errors=False)
+        return super().post(request, *args, **kwargs)
 
     def save(self, form: forms.BaseForm) -> HttpResponse:
         assert isinstance(form, OrderForm)
@@ -450,6 +530,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "title": str(order),
             "order": order,
             "rows": rows,
+            "lines": lines,
             "invoices": list(invoices),
             "deliveries": list(order.deliveries.order_by("pk")),  # type: ignore[attr-defined]
             "can_change": can_change,
@@ -461,21 +542,51 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@require_POST
-@login_required
-def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    order = changeable_order(request, pk)
-    try:
-        order = actions.cancel_order(order, by=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
+class OrderCancel(FormScreen):
+    """Confirm cancelling an order (or its undelivered rest), saying why."""
+
+    form_class = CancelOrderForm
+    template_name = "sales/form_with_help.html"
+    permission = "sales.change_order"
+
+    def get_object(self) -> Order:
+        return changeable_order(self.request, self.kwargs["pk"])
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated and not self.get_object().is_open:
+            messages.error(request, _("This order is already delivered or cancelled."))
+            return redirect("sales:order_detail", pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def context(self, form: forms.BaseForm, **extra: Any) -> dict[str, Any]:
+        order = self.get_object()
+        partial = order.status == OrderStatus.PARTIALLY_DELIVERED
+        return super().context(
+            form,
+            title=_("Cancel the undelivered rest of order %(number)s") % {"number": order.number}
+            if partial
+            else _("Cancel order %(number)s") % {"number": order.number},
+            submit_label=_("Confirm the cancellation"),
+            cancel_url=reverse("sales:order_detail", args=[order.pk]),
+            help=_(
+                "What was delivered stays delivered; the quantities still to deliver are "
+                "cancelled. This cannot be undone."
+            )
+            if partial
+            else _("The whole order is cancelled. This cannot be undone."),
+            **extra,
+        )
+
+    def save(self, form: forms.BaseForm) -> HttpResponse:
+        order = actions.cancel_order(
+            self.get_object(), by=self.request.user, reason=form.cleaned_data["reason"]
+        )
         messages.success(
-            request,
+            self.request,
             _("Order %(number)s: %(status)s.")
             % {"number": order.number, "status": order.get_status_display()},
         )
-    return redirect("sales:order_detail", pk=order.pk)
+        return redirect("sales:order_detail", pk=order.pk)
 
 
 @login_required
@@ -537,12 +648,13 @@ class DocumentSend(FormScreen):
         document = self.get_object()
         party = actions.party_of_document(document)
         text = template_text(actions.EMAIL_CODES.get(document.kind, "document"))
+        context = actions.document_email_context(document, by=self.request.user)
         return SendForm(
             data=data,
             initial={
                 "to": party.email if party else "",
-                "subject": text.subject,
-                "body": text.body,
+                "subject": fill(text.subject, context),
+                "body": fill(text.body, context),
             },
         )
 
@@ -568,11 +680,22 @@ def document_download(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+TEMPLATE_LABELS = {
+    "quote": gettext_lazy("Quote"),
+    "order": gettext_lazy("Order acknowledgement"),
+    "delivery_note": gettext_lazy("Delivery note"),
+    "invoice": gettext_lazy("Invoice or credit note"),
+    "document": gettext_lazy("Other document"),
+}
+
+
 @login_required
 def email_templates(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("sales.change_emailtemplate"):
         raise PermissionDenied
-    rows = [(code, template_text(code)) for code in DEFAULT_TEMPLATES]
+    rows = [
+        (code, TEMPLATE_LABELS.get(code, code), template_text(code)) for code in DEFAULT_TEMPLATES
+    ]
     return render(
         request, "sales/email_templates.html", {"title": _("Email templates"), "rows": rows}
     )
