@@ -1765,6 +1765,61 @@ TRANSLATIONS.update(
 )
 
 
+# Sales screens (issue 3 audit): direct order lines, cancellation reason, totals, history.
+TRANSLATIONS.update(
+    {
+        "Why is the order cancelled?": "Pourquoi la commande est-elle annulée ?",
+        "cancellation reason": "motif d'annulation",
+        "Cancellation reason": "Motif d'annulation",
+        "Lines": "Lignes",
+        "Choose a product (priced from the customer's price lists unless you type a price) "
+        "or type a free line: label, unit, price and VAT rate. Blank rows are ignored.": (
+            "Choisissez un article (prix tiré des tarifs du client, sauf prix saisi) ou saisissez "
+            "une ligne libre : libellé, unité, prix et taux de TVA. Les lignes vides sont ignorées."
+        ),
+        "More lines": "Plus de lignes",
+        "VAT %(rate)s": "TVA %(rate)s",
+        "on %(base)s": "sur %(base)s",
+        "Quote created": "Devis créé",
+        "Line added": "Ligne ajoutée",
+        "Line removed": "Ligne supprimée",
+        "Quote changed": "Devis modifié",
+        "Acceptance link withdrawn": "Lien d'acceptation retiré",
+        "Order created": "Commande créée",
+        "Order changed": "Commande modifiée",
+        "Order cancelled": "Commande annulée",
+        "Follow-up task created": "Tâche de relance créée",
+        "Email queued": "E-mail mis en file d'envoi",
+        "Delivery created": "Livraison créée",
+        "Delivery shipped": "Livraison expédiée",
+        "Down payment invoiced": "Acompte facturé",
+        "Status: %(from)s → %(to)s": "Statut : %(from)s → %(to)s",
+        "Status changed": "Statut modifié",
+        "from %(reference)s": "à partir de %(reference)s",
+        "Customer (online link)": "Client (lien en ligne)",
+        "System": "Système",
+        "Edit the draft quote": "Modifier le devis brouillon",
+        "Quote saved.": "Devis enregistré.",
+        "Cancel the undelivered rest of order %(number)s": (
+            "Annuler le reste à livrer de la commande %(number)s"
+        ),
+        "Cancel order %(number)s": "Annuler la commande %(number)s",
+        "Confirm the cancellation": "Confirmer l'annulation",
+        "The whole order is cancelled. This cannot be undone.": (
+            "Toute la commande est annulée. C'est irréversible."
+        ),
+        "What was delivered stays delivered; the quantities still to deliver are cancelled. "
+        "This cannot be undone.": (
+            "Ce qui a été livré le reste ; les quantités restant à livrer sont annulées. "
+            "C'est irréversible."
+        ),
+        "Order acknowledgement": "Accusé de réception de commande",
+        "Invoice or credit note": "Facture ou avoir",
+        "Other document": "Autre document",
+    }
+)
+
+
 def save_and_compile(po: polib.POFile, po_path: Path) -> None:
     """Save in gettext's own layout (as msgmerge writes it), then compile checking placeholders."""
     po.save(str(po_path))
