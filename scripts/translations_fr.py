@@ -1765,6 +1765,22 @@ TRANSLATIONS.update(
 )
 
 
+# Invoice screens and exports: gendered statuses, provisional totals, sending, command errors.
+# A key "context\x04msgid" translates a pgettext entry (its msgctxt), like gettext's own key.
+TRANSLATIONS.update(
+    {
+        "credit note status\x04Draft": "Brouillon",
+        "credit note status\x04Issued": "Émis",
+        "Amount to refund": "Montant à rembourser",
+        "Provisional totals: final when the draft is issued, with the legal number and the Factur-X file.": "Totaux provisoires : définitifs à l'émission du brouillon, avec le numéro légal et le fichier Factur-X.",
+        "%(number)s is issued: its lines can no longer change.": "Le document %(number)s est émis : ses lignes ne peuvent plus changer.",
+        "%(value)r is not a date: expected YYYY-MM-DD.": "%(value)r n'est pas une date : format attendu AAAA-MM-JJ.",
+        "Cannot write into %(path)s: %(reason)s.": "Impossible d'écrire dans %(path)s : %(reason)s.",
+        "Cannot write %(path)s: %(reason)s.": "Impossible d'écrire %(path)s : %(reason)s.",
+    }
+)
+
+
 # Sales screens (issue 3 audit): direct order lines, cancellation reason, totals, history.
 TRANSLATIONS.update(
     {
@@ -1845,7 +1861,8 @@ def fill_french(refresh: bool) -> list[polib.POEntry]:
         if entry.obsolete:
             continue
         needs_work = "fuzzy" in entry.flags or not entry.translated()
-        french = TRANSLATIONS.get(entry.msgid)
+        key = f"{entry.msgctxt}\x04{entry.msgid}" if entry.msgctxt else entry.msgid
+        french = TRANSLATIONS.get(key)
         if french is None or not (needs_work or refresh):
             continue
         if entry.msgid_plural:

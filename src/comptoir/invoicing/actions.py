@@ -18,6 +18,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from comptoir.core.audit import changed_fields, record_audit
@@ -468,7 +469,11 @@ def issue_invoice(
     invoice.seller = seller_snapshot(company)
     invoice.buyer = buyer_snapshot(invoice)
     invoice.buyer_name = invoice.party.name
-    invoice.vat_on_debits = company.vat_on_debits
+    # The option for VAT on debits concerns services only (CGI art. 269-2-c): a goods-only
+    # invoice neither mentions it (PDF) nor declares VAT due on invoice (CII BT-8).
+    invoice.vat_on_debits = (
+        company.vat_on_debits and invoice.operation_category != OperationCategory.GOODS
+    )
     if not invoice.is_credit_note:
         days, base = _payment_terms(invoice, company)
         invoice.payment_terms_days = days
@@ -649,7 +654,10 @@ def deduct_down_payment(invoice: Invoice, *, down_payment: Invoice, by: Any) -> 
             _add_line(
                 invoice,
                 label=_("Down payment invoice %(number)s of %(date)s")
-                % {"number": down_payment.number, "date": down_payment.issue_date},
+                % {
+                    "number": down_payment.number,
+                    "date": date_format(down_payment.issue_date, "SHORT_DATE_FORMAT"),
+                },
                 quantity=Decimal("-1"),
                 unit_code="C62",
                 unit_price=Decimal(group["taxable_amount"]),

@@ -61,7 +61,7 @@ def invoice_delivery(request: HttpRequest, pk: int) -> HttpResponse:
 
 class DownPaymentForm(StyledFormMixin, forms.Form):
     rate = forms.DecimalField(
-        label=_("Down payment (% of the order)"),
+        label=gettext_lazy("Down payment (% of the order)"),
         min_value=Decimal("0.01"),
         max_value=Decimal(100),
         decimal_places=2,
@@ -88,7 +88,7 @@ class DownPaymentCreate(FormScreen):
 
 class RunForm(StyledFormMixin, forms.Form):
     until = forms.DateField(
-        label=_("Invoice deliveries shipped up to"),
+        label=gettext_lazy("Invoice deliveries shipped up to"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 

@@ -6,6 +6,7 @@ figures and nothing the template computed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
@@ -74,6 +75,27 @@ def french_date(value: date | None) -> str:
     return value.strftime("%d/%m/%Y") if value else ""
 
 
+def exemption_reasons(lines: Sequence[InvoiceLine]) -> dict[tuple[str, str], str]:
+    """Return the exemption reason of each (VAT category, rate) of the lines that has one."""
+    found: dict[tuple[str, str], str] = {}
+    for line in lines:
+        if line.vat_exemption_reason and line.vat_category != "S":
+            found.setdefault(
+                (line.vat_category, str(line.vat_rate.quantize(Decimal("0.01")))),
+                line.vat_exemption_reason,
+            )
+    return found
+
+
+def vat_label(rate: Decimal, reason: str = "") -> str:
+    """Return how a VAT rate reads on a document: "20 %", "5,50 %", "0 % – <exemption reason>".
+
+    The EN 16931 category code (S, E, K…) is for machines and stays in the XML.
+    """
+    text = rate_text(rate)
+    return f"{text} – {reason}" if reason and not rate else text
+
+
 def _address_lines(address: dict[str, Any] | None) -> list[str]:
     if not address:
         return []
@@ -90,7 +112,8 @@ def seller_legal_line(seller: dict[str, Any]) -> str:
     parts = [seller.get("name", "")]
     form = seller.get("legal_form", "")
     if form and seller.get("share_capital"):
-        parts.append(f"{form} au capital de {money(Decimal(seller['share_capital']))} €")
+        capital = money(Decimal(seller["share_capital"])).removesuffix(",00")
+        parts.append(f"{form} au capital de {capital} €")
     elif form:
         parts.append(form)
     if seller.get("siren"):
@@ -103,6 +126,41 @@ def seller_legal_line(seller: dict[str, Any]) -> str:
     if seller.get("vat_number"):
         parts.append(f"TVA {seller['vat_number']}")
     return " – ".join(part for part in parts if part)
+
+
+_FOOTER_PARTS = re.compile(r"\s+[—–|-]\s+|\n")
+# Words that mark a piece of the footer as one of the legal mentions already printed.
+_LEGAL_WORDS = re.compile(r"\b(capital|RCS|SIREN|SIRET|APE|NAF)\b", re.IGNORECASE)
+
+
+def footer_text(seller: dict[str, Any]) -> str:
+    """Return the company's footer text without the legal mentions the legal line prints.
+
+    The legal line (name, form, capital, RCS, SIREN, SIRET, APE, VAT number) is always printed;
+    a footer that repeats them (the demo's "Bureau & Cie — SAS au capital de 150 000 € — RCS
+    Lyon 552 100 554") would print them twice in two formats. Its other pieces stay.
+    """
+    footer = (seller.get("footer") or "").strip()
+    if not footer:
+        return ""
+    digits = [
+        "".join(ch for ch in str(seller.get(key) or "") if ch.isalnum())
+        for key in ("siren", "siret", "vat_number")
+    ]
+    name = (seller.get("name") or "").strip().casefold()
+    kept = []
+    for part in _FOOTER_PARTS.split(footer):
+        part = part.strip()
+        compact = "".join(ch for ch in part if ch.isalnum())
+        if (
+            not part
+            or part.casefold() == name
+            or _LEGAL_WORDS.search(part)
+            or any(number and number in compact for number in digits)
+        ):
+            continue
+        kept.append(part)
+    return " – ".join(kept)
 
 
 def payment_text(invoice: Invoice) -> str:
@@ -137,13 +195,8 @@ def invoice_print_data(invoice: Invoice, lines: Sequence[InvoiceLine]) -> dict[s
         references.append(f"Votre commande : {invoice.purchase_order_reference}")
     if invoice.buyer_reference:
         references.append(f"Votre référence : {invoice.buyer_reference}")
-    exemptions = sorted(
-        {
-            f"{line.vat_exemption_reason}"
-            for line in lines
-            if line.vat_exemption_reason and line.vat_category != "S"
-        }
-    )
+    reasons = exemption_reasons(lines)
+    exemptions = sorted(set(reasons.values()))
     contact = " – ".join(v for v in (seller.get("phone", ""), seller.get("email", "")) if v)
     return {
         "title": TITLES[InvoiceKind(invoice.kind)],
@@ -169,6 +222,7 @@ def invoice_print_data(invoice: Invoice, lines: Sequence[InvoiceLine]) -> dict[s
         },
         "delivery": _address_lines(buyer.get("delivery_address")) or None,
         "operation_category": OPERATION_LABELS[OperationCategory(invoice.operation_category)],
+        # Stored at issue only when the option applies (services or mixed operations).
         "vat_on_debits": invoice.vat_on_debits,
         "corrects": corrects,
         "references": " – ".join(references),
@@ -188,7 +242,10 @@ def invoice_print_data(invoice: Invoice, lines: Sequence[InvoiceLine]) -> dict[s
         ],
         "vat_groups": [
             {
-                "label": f"{group['category']} {rate_text(Decimal(group['rate']))}",
+                "label": vat_label(
+                    Decimal(group["rate"]),
+                    reasons.get((group["category"], group["rate"]), ""),
+                ),
                 "allowance": money(Decimal(group["allowance_amount"])),
                 "taxable": money(Decimal(group["taxable_amount"])),
                 "vat": money(Decimal(group["vat_amount"])),
@@ -216,5 +273,5 @@ def invoice_print_data(invoice: Invoice, lines: Sequence[InvoiceLine]) -> dict[s
             "recovery": seller.get("recovery_indemnity_text", ""),
         },
         "notes": invoice.notes,
-        "footer": seller.get("footer", ""),
+        "footer": footer_text(seller),
     }

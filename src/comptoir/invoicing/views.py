@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from comptoir.catalogue.calculations import plain_number
@@ -23,8 +23,64 @@ from comptoir.core.views import FormScreen, object_for
 from comptoir.invoicing import actions, selectors
 from comptoir.invoicing.exports import export_document
 from comptoir.invoicing.forms import InvoiceForm, InvoiceLineForm
-from comptoir.invoicing.models import Invoice, InvoiceKind
+from comptoir.invoicing.models import Invoice, InvoiceKind, InvoiceLine
+from comptoir.invoicing.printing import exemption_reasons, rate_text, vat_label
+from comptoir.invoicing.selectors import archived_pdf
 from comptoir.invoicing.states import InvoiceStatus
+
+# "Issued" agrees with the document in French: une facture émise, un avoir émis.
+CREDIT_NOTE_STATUSES = {
+    InvoiceStatus.DRAFT: pgettext_lazy("credit note status", "Draft"),
+    InvoiceStatus.ISSUED: pgettext_lazy("credit note status", "Issued"),
+}
+
+
+def status_label(invoice: Invoice) -> str:
+    """Return the status as it reads for this kind of document."""
+    if invoice.is_credit_note:
+        return str(CREDIT_NOTE_STATUSES[InvoiceStatus(invoice.status)])
+    return str(invoice.get_status_display())
+
+
+def document_title(invoice: Invoice) -> str:
+    """Return "Invoice FA-2026-000001" once issued, "Draft invoice #188" before."""
+    if invoice.number:
+        return f"{invoice.get_kind_display()} {invoice.number}"
+    return str(invoice)
+
+
+def totals_display(invoice: Invoice, lines: list[InvoiceLine]) -> dict[str, Any]:
+    """Return the totals a page shows: the stored ones once issued, provisional ones before.
+
+    A draft's figures come from ``actions.apply_totals``, the computation issuing runs, on
+    the objects in memory (nothing is saved): the issued invoice will show the same unless a
+    line or the discount changes first.
+    """
+    provisional = not invoice.is_issued
+    if provisional:
+        actions.apply_totals(invoice, lines)
+    reasons = exemption_reasons(lines)
+    return {
+        "provisional": provisional,
+        "lines_net": invoice.lines_net_amount,
+        "discount_text": rate_text(invoice.discount_rate),
+        "allowance": invoice.allowance_amount,
+        "tax_basis": invoice.tax_basis_amount,
+        "vat_groups": [
+            {
+                "label": vat_label(
+                    Decimal(group["rate"]), reasons.get((group["category"], group["rate"]), "")
+                ),
+                "taxable": Decimal(group["taxable_amount"]),
+                "vat": Decimal(group["vat_amount"]),
+            }
+            for group in invoice.vat_breakdown
+        ],
+        "total": invoice.total_amount,
+        "prepaid": invoice.prepaid_amount,
+        "due": invoice.due_amount,
+        "due_label": _("Amount to refund") if invoice.is_credit_note else _("Amount due"),
+    }
 
 
 class InvoiceList(ListScreen):
@@ -33,7 +89,7 @@ class InvoiceList(ListScreen):
     columns = (
         Column("number", gettext_lazy("Number"), sort="number", link=True, value=str),
         Column("get_kind_display", gettext_lazy("Kind"), sort="kind"),
-        Column("get_status_display", gettext_lazy("Status"), sort="status"),
+        Column("status", gettext_lazy("Status"), sort="status", value=status_label),
         Column(
             "customer",
             gettext_lazy("Customer"),
@@ -90,14 +146,32 @@ def _changeable_invoice(request: HttpRequest, pk: int) -> Invoice:
 def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = _visible_invoice(request, pk)
     can_change = request.user.has_perm("invoicing.change_invoice", invoice)
+    lines = list(invoice.lines.order_by("position", "pk"))
+    reasons = exemption_reasons(lines)
+    for line in lines:
+        line.vat_label = vat_label(
+            line.vat_rate, reasons.get((line.vat_category, str(line.vat_rate)), "")
+        )
+    # Sending goes through the customer's documents: the form sends the archived PDF.
+    archive = (
+        archived_pdf(invoice)
+        if invoice.is_issued and request.user.has_perm("sales.send_document")
+        else None
+    )
+    credit_notes = list(invoice.credit_notes.order_by("pk"))
+    for note in credit_notes:
+        note.status_label = status_label(note)
     return render(
         request,
         "invoicing/invoice_detail.html",
         {
-            "title": str(invoice),
+            "title": document_title(invoice),
             "invoice": invoice,
-            "lines": list(invoice.lines.order_by("position", "pk")),
-            "credit_notes": list(invoice.credit_notes.order_by("pk")),
+            "status_label": status_label(invoice),
+            "lines": lines,
+            "totals": totals_display(invoice, lines),
+            "credit_notes": credit_notes,
+            "send_document": archive,
             "can_change": can_change,
             "can_edit_draft": can_change and invoice.status == InvoiceStatus.DRAFT,
             "can_credit": can_change
@@ -138,7 +212,31 @@ class InvoiceLineAdd(FormScreen):
     permission = "invoicing.change_invoice"
 
     def get_object(self) -> Invoice:
-        return _changeable_invoice(self.request, self.kwargs["pk"])
+        if not hasattr(self, "_invoice"):
+            self._invoice = _changeable_invoice(self.request, self.kwargs["pk"])
+        return self._invoice
+
+    def _refusal(self) -> HttpResponse | None:
+        """Send back to the document, saying why, when it takes no new line."""
+        invoice = self.get_object()
+        if invoice.is_issued:
+            message = _("%(number)s is issued: its lines can no longer change.") % {
+                "number": invoice.number
+            }
+        elif invoice.is_credit_note:
+            message = _("A credit note only credits lines of its invoice.")
+        else:
+            return None
+        messages.error(self.request, message)
+        return redirect("invoicing:detail", pk=invoice.pk)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.check_access()
+        return self._refusal() or super().get(request, *args, **kwargs)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.check_access()
+        return self._refusal() or super().post(request, *args, **kwargs)
 
     def save(self, form: forms.BaseForm) -> HttpResponse:
         assert isinstance(form, InvoiceLineForm)
@@ -197,6 +295,8 @@ def invoice_credit(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "line": line,
             "invoiced": plain_number(line.quantity),
+            # The price as stored (up to 4 decimals: 14,155 stays 14,155).
+            "unit_price": plain_number(line.unit_price, min_places=2),
             "left": plain_number(quantity),
             "field": f"quantity_{line.pk}",
         }

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 from tqdm import tqdm
 
 from comptoir.invoicing import selectors
@@ -16,26 +18,52 @@ from comptoir.invoicing.exports import export_document
 FORMATS = ("facturx", "cii", "ubl")
 
 
+def iso_date(value: str) -> date:
+    """Read a YYYY-MM-DD argument; argparse shows the message of a bad one."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            _("%(value)r is not a date: expected YYYY-MM-DD.") % {"value": value}
+        ) from None
+
+
+def _out_folder(raw: str) -> Path:
+    """Create the output folder, or say in one line why it cannot be used."""
+    out = Path(raw)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CommandError(
+            _("Cannot write into %(path)s: %(reason)s.")
+            % {"path": raw, "reason": exc.strerror or exc}
+        ) from None
+    return out
+
+
 class Command(BaseCommand):
     help = "Work with issued invoices and credit notes."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         add_run_arguments(sub)
+        # The run's --until too: "expected YYYY-MM-DD" rather than "invalid fromisoformat value".
+        for action in sub.choices["run"]._actions:
+            if action.type == date.fromisoformat:
+                action.type = iso_date
         export = sub.add_parser("export", help="Write issued documents to a folder.")
         export.add_argument("--format", choices=FORMATS, required=True)
         export.add_argument("--out", required=True, help="Folder to write into (created).")
         which = export.add_mutually_exclusive_group()
         which.add_argument("--number", help="One document, e.g. FA-2026-000123.")
         which.add_argument(
-            "--since", type=date.fromisoformat, help="Documents issued on or after YYYY-MM-DD."
+            "--since", type=iso_date, help="Documents issued on or after YYYY-MM-DD."
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "run":
             return handle_run(self, options)
-        out = Path(options["out"])
-        out.mkdir(parents=True, exist_ok=True)
+        out = _out_folder(options["out"])
         documents = selectors.issued_documents(
             number=options.get("number"), since=options.get("since")
         )
@@ -49,6 +77,12 @@ class Command(BaseCommand):
             unit="doc",
         ):
             filename, content = export_document(invoice, options["format"])
-            (out / filename).write_bytes(content)
+            try:
+                (out / filename).write_bytes(content)
+            except OSError as exc:
+                raise CommandError(
+                    _("Cannot write %(path)s: %(reason)s.")
+                    % {"path": out / filename, "reason": exc.strerror or exc}
+                ) from None
             count += 1
         self.stdout.write(f"{count} file(s) written to {out}")
