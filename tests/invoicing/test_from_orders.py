@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 from io import StringIO
 from typing import Any
@@ -11,17 +12,27 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.utils import translation
+from facturx import get_xml_from_pdf
+from lxml import etree
+from pypdf import PdfReader
 
+from comptoir.documents.actions import read_archived
 from comptoir.invoicing import actions as invoice_actions
-from comptoir.invoicing import batch, from_orders
+from comptoir.invoicing import batch, from_orders, validation
+from comptoir.invoicing.einvoice import RAM, build_cii
 from comptoir.invoicing.models import Invoice, InvoiceKind
 from comptoir.invoicing.order_links import InvoicingRun, InvoicingRunStatus, OrderInvoiceLink
+from comptoir.invoicing.selectors import archived_pdf
+from comptoir.invoicing.ubl import build_ubl
+from comptoir.parties.models import Address, AddressKind
 from comptoir.sales import actions as sales_actions
 from comptoir.stock import actions as stock_actions
 from comptoir.stock.models import DeliveryLine
+from comptoir.stock.printing import delivery_print_data
 from tests.factories import PartyFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
+NS = {"ram": RAM}
 
 
 @pytest.fixture(autouse=True)
@@ -138,13 +149,126 @@ def test_down_payment_then_final_invoice_deducts_it(
     )
 
 
-def test_no_down_payment_on_a_discounted_order(
+def _pdf_and_xml(invoice: Any) -> tuple[str, bytes]:
+    content = read_archived(archived_pdf(invoice))
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+    _name, xml = get_xml_from_pdf(content, check_xsd=False)
+    return text.replace("\u00a0", " "), xml
+
+
+def _assert_valid(invoice: Any) -> None:
+    lines = list(invoice.lines.order_by("position", "pk"))
+    for syntax, xml in (("cii", build_cii(invoice, lines)), ("ubl", build_ubl(invoice, lines))):
+        findings = validation.findings_for(xml, syntax=syntax)
+        assert validation.fatal(findings) == [], (invoice.number, syntax, findings)
+
+
+def test_down_payment_on_a_discounted_order_and_its_final_invoice(
     customer: Any, products: list[Any], assistant: Any
 ) -> None:
     order = make_order(customer, products, assistant, discount_rate=Decimal("5"))
-    with pytest.raises(ValidationError):
-        from_orders.create_down_payment_invoice(order, by=assistant, rate=Decimal("30"))
-    assert not Invoice.objects.exists()
+    assert order.tax_basis_amount == Decimal("828.40")  # 872.00 − 5 %
+    down = from_orders.create_down_payment_invoice(
+        order, by=assistant, rate=Decimal("30"), issue=True
+    )
+    assert down.discount_rate == 0
+    assert down.tax_basis_amount == Decimal("248.52")  # 30 % of the discounted 828.40
+    first_line = order.lines.get(product=products[0])
+    partial = ship(order, assistant, {first_line.pk: Decimal("5")})
+    interim = from_orders.invoice_delivery(partial, by=assistant, issue=True)
+    rest = order.deliveries.get(status="draft")
+    stock_actions.ship_delivery(rest, by=assistant, produce_documents=False)
+    final = from_orders.invoice_delivery(rest, by=assistant, issue=True)
+    final.refresh_from_db()
+    assert final.lines.filter(deducted_invoice=down).exists()
+    # The discount applies to the goods (856.00), not to the deducted 248.52.
+    assert final.allowance_amount == Decimal("42.80")
+    assert final.tax_basis_amount == Decimal("856.00") - Decimal("42.80") - Decimal("248.52")
+    group = final.vat_breakdown[0]
+    assert (group["allowance_basis_amount"], group["allowance_amount"]) == ("856.00", "42.80")
+    order.refresh_from_db()
+    invoices = (down, interim, final)
+    assert sum(i.tax_basis_amount for i in invoices) == order.tax_basis_amount
+    assert sum(i.vat_amount for i in invoices) == order.vat_amount
+    assert sum(i.total_amount for i in invoices) == order.total_amount
+    for invoice in invoices:
+        _assert_valid(invoice)
+    text, xml = _pdf_and_xml(final)
+    root = etree.fromstring(xml)
+    allowance = root.find(
+        ".//ram:ApplicableHeaderTradeSettlement/ram:SpecifiedTradeAllowanceCharge", NS
+    )
+    assert allowance.findtext("ram:BasisAmount", namespaces=NS) == "856.00"
+    assert allowance.findtext("ram:CalculationPercent", namespaces=NS) == "5.00"
+    assert allowance.findtext("ram:ActualAmount", namespaces=NS) == "42.80"
+    assert "42,80" in text
+
+
+@pytest.fixture
+def depot(customer: Any) -> Any:
+    return Address.objects.create(
+        party=customer,
+        kind=AddressKind.DELIVERY,
+        label="Entrepôt",
+        line1="5 rue du Quai",
+        line2="Quai de livraison",
+        postcode="69007",
+        city="Lyon",
+        is_default=True,
+    )
+
+
+def test_the_delivery_address_goes_from_order_to_note_to_invoice(
+    customer: Any, products: list[Any], assistant: Any, depot: Any
+) -> None:
+    order = make_order(customer, products, assistant)
+    assert order.delivery_address == depot
+    delivery = stock_actions.create_delivery(order, by=assistant)
+    assert delivery.delivery_address == depot
+    assert "5 rue du Quai" in delivery_print_data(delivery)["delivery"]
+    stock_actions.ship_delivery(delivery, by=assistant, produce_documents=False)
+    invoice = from_orders.invoice_delivery(delivery, by=assistant, issue=True)
+    assert invoice.delivery_address == depot
+    assert invoice.buyer["delivery_address"]["line1"] == "5 rue du Quai"
+    _assert_valid(invoice)
+    text, xml = _pdf_and_xml(invoice)
+    assert "5 rue du Quai" in text and "69007 Lyon" in text
+    ship_to = etree.fromstring(xml).find(".//ram:ShipToTradeParty", NS)
+    assert ship_to.findtext("ram:PostalTradeAddress/ram:LineOne", namespaces=NS) == (
+        "5 rue du Quai"
+    )
+    assert ship_to.findtext("ram:PostalTradeAddress/ram:CityName", namespaces=NS) == "Lyon"
+    ubl = etree.fromstring(build_ubl(invoice, list(invoice.lines.all())))
+    ubl_ns = {
+        "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+        "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+    }
+    street = ubl.findtext(
+        "cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:StreetName", namespaces=ubl_ns
+    )
+    assert street == "5 rue du Quai"
+
+
+def test_no_delivery_address_when_it_is_the_billing_address(
+    customer: Any, products: list[Any], assistant: Any
+) -> None:
+    billing = customer.addresses.get(kind=AddressKind.BILLING)
+    Address.objects.create(
+        party=customer,
+        kind=AddressKind.DELIVERY,
+        line1=billing.line1,
+        line2=billing.line2,
+        line3=billing.line3,
+        postcode=billing.postcode,
+        city=billing.city,
+        country=billing.country,
+        is_default=True,
+    )
+    order = make_order(customer, products, assistant)
+    invoice = from_orders.invoice_order(order, by=assistant, issue=True)
+    assert invoice.delivery_address is None
+    assert invoice.buyer["delivery_address"] is None
+    assert b"ShipToTradeParty" not in _pdf_and_xml(invoice)[1]
 
 
 @pytest.fixture

@@ -378,7 +378,7 @@ def test_cli_export_writes_every_format(
         )
 
 
-def test_final_invoice_with_a_document_discount_is_refused(
+def test_final_invoice_with_a_document_discount_discounts_its_goods_only(
     customer: Party,
     issued_for: Callable[..., Invoice],
     draft_for: Callable[..., Invoice],
@@ -392,7 +392,14 @@ def test_final_invoice_with_a_document_discount_is_refused(
     )
     final = draft_for(customer, [line("Four", "1", "1000")], discount_rate=Decimal("5"))
     actions.deduct_down_payment(final, down_payment=down, by=assistant)
-    with pytest.raises(ValidationError, match="document discount"):
-        actions.issue_invoice(final, by=assistant, produce_documents=False)
-    final.refresh_from_db()
-    assert final.number is None
+    final = actions.issue_invoice(final, by=assistant, produce_documents=False)
+    # 1000 − 100 deducted = 900 of line nets; the 5 % discount is on the 1000 of goods.
+    assert (final.lines_net_amount, final.allowance_amount) == (Decimal("900"), Decimal("50"))
+    assert (final.tax_basis_amount, final.vat_amount) == (Decimal("850"), Decimal("170"))
+    assert final.vat_breakdown[0]["allowance_basis_amount"] == "1000.00"
+    cii = etree.fromstring(einvoice.build_cii(final, list(final.lines.all())))
+    basis = cii.findtext(
+        ".//ram:ApplicableHeaderTradeSettlement/ram:SpecifiedTradeAllowanceCharge/ram:BasisAmount",
+        namespaces={"ram": einvoice.RAM},
+    )
+    assert basis == "1000.00"

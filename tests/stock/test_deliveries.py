@@ -135,3 +135,31 @@ def test_delivery_screens(
     assert client_for(rep).get(f"/stock/deliveries/{delivery.pk}/").status_code == 200
     assert client_for(other_rep).get(f"/stock/deliveries/{delivery.pk}/").status_code == 404
     assert client_for(rep).post(f"/stock/deliveries/{delivery.pk}/ship/").status_code == 403
+
+
+def test_a_note_still_to_ship_prints_what_remains_after_it(
+    stocked: Any, order: Any, paper: Any, assistant: Any
+) -> None:
+    from comptoir.stock.printing import delivery_print_data
+
+    paper_line = order.lines.get(product=paper)
+    delivery = actions.create_delivery(
+        order, by=assistant, quantities={paper_line.pk: Decimal("6")}
+    )
+    [line] = delivery_print_data(delivery)["lines"]
+    assert (line["ordered"], line["delivered"], line["remaining"]) == ("10", "6", "4")
+    actions.ship_delivery(delivery, by=assistant, produce_documents=False)
+    delivery.refresh_from_db()
+    [line] = delivery_print_data(delivery)["lines"]
+    assert line["remaining"] == "4"
+
+
+def test_stock_screens_print_quantities_the_french_way(
+    client_for: Any, assistant: Any, order: Any, paper: Any
+) -> None:
+    actions.record_stock_move(paper, quantity=Decimal("1349"), kind="receipt", by=assistant)
+    client = client_for(assistant)
+    form = client.get(f"/stock/orders/{order.pk}/deliver/").content.decode()
+    assert "At most 10." in form and "At most 10.000" not in form
+    page = client.get(f"/stock/products/{paper.pk}/").content.decode().replace("\xa0", " ")
+    assert "On hand 1 349, reserved 10, available 1 339." in page

@@ -344,6 +344,7 @@ def apply_totals(invoice: Invoice, lines: Sequence[InvoiceLine]) -> list[Invoice
                 discount_rate=line.discount_rate,
                 vat_category=line.vat_category,
                 vat_rate=line.vat_rate,
+                deduction=line.deducted_invoice_id is not None,
             )
             for line in lines
         ],
@@ -362,6 +363,7 @@ def apply_totals(invoice: Invoice, lines: Sequence[InvoiceLine]) -> list[Invoice
             "rate": str(group.rate),
             "lines_net_amount": str(group.lines_net_amount),
             "allowance_amount": str(group.allowance_amount),
+            "allowance_basis_amount": str(group.allowance_basis_amount),
             "taxable_amount": str(group.taxable_amount),
             "vat_amount": str(group.vat_amount),
         }
@@ -378,11 +380,6 @@ def _check_issuable(invoice: Invoice, lines: Sequence[InvoiceLine], company: Com
     if missing:
         errors.append(
             _("Complete the company profile first: %(fields)s.") % {"fields": ", ".join(missing)}
-        )
-    if invoice.discount_rate and any(line.deducted_invoice_id for line in lines):
-        # The document discount would shrink the deducted down payment too.
-        errors.append(
-            _("A final invoice that deducts a down payment cannot have a document discount.")
         )
     if invoice.total_amount < 0:
         errors.append(_("The total cannot be negative; issue a credit note instead."))

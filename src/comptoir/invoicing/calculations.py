@@ -3,7 +3,11 @@
 The rules (DESIGN.md, "Money and tax"):
 - line net amount (BT-131) = round(quantity × net unit price − line allowance (BT-136));
 - the document discount is one allowance per VAT category and rate (BG-20 needs a VAT
-  category), each round(sum of the group's line nets × discount rate);
+  category), each round(base × discount rate) (BT-92 = BT-93 × BT-94 / 100), the base
+  (BT-93) being the sum of the group's line nets but for the lines that deduct a down
+  payment: the down payment was taken on the discounted total, so discounting its deduction
+  again would take the discount twice;
+- the taxable amount per group (BT-116) = sum of all its line nets − its allowance;
 - VAT per category and rate (BT-117) = round(taxable amount (BT-116) × rate);
 - totals: BT-109 = BT-106 − BT-107, BT-112 = BT-109 + BT-110, BT-115 = BT-112 − BT-113.
 A credit note holds positive figures like the invoice it corrects (its type code says it
@@ -32,6 +36,7 @@ class LineInput:
     discount_rate: Decimal = ZERO  # percent
     vat_category: str = "S"
     vat_rate: Decimal = Decimal("20.00")  # percent
+    deduction: bool = False  # deducts a down payment: outside the document discount's base
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class VatGroup:
     rate: Decimal
     lines_net_amount: Decimal
     allowance_amount: Decimal  # document allowance for this group (BG-20, BT-92)
+    allowance_basis_amount: Decimal  # what the allowance is a percentage of (BT-93)
     taxable_amount: Decimal  # BT-116
     vat_amount: Decimal  # BT-117
 
@@ -95,15 +101,17 @@ def invoice_totals(
 ) -> Totals:
     """Return every total and the VAT breakdown of an invoice or credit note."""
     by_group: dict[tuple[str, Decimal], Decimal] = {}
+    basis: dict[tuple[str, Decimal], Decimal] = {}
     lines_net = ZERO
     for line in lines:
         net = line_amounts(line.quantity, line.unit_price, line.discount_rate).net_amount
         key = (line.vat_category, normalise_rate(line.vat_rate))
         by_group[key] = by_group.get(key, ZERO) + net
+        basis[key] = basis.get(key, ZERO) + (ZERO if line.deduction else net)
         lines_net += net
     groups = []
     for (category, rate), group_net in sorted(by_group.items(), key=_group_order):
-        allowance = document_allowance(group_net, discount_rate)
+        allowance = document_allowance(basis[(category, rate)], discount_rate)
         taxable = group_net - allowance
         groups.append(
             VatGroup(
@@ -111,6 +119,7 @@ def invoice_totals(
                 rate=rate,
                 lines_net_amount=group_net,
                 allowance_amount=allowance,
+                allowance_basis_amount=basis[(category, rate)],
                 taxable_amount=taxable,
                 vat_amount=vat_amount(taxable, rate),
             )

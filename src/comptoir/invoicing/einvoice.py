@@ -305,7 +305,7 @@ def build_cii(invoice: Invoice, lines: Sequence[InvoiceLine]) -> bytes:
             allowance = add(settlement, "ram:SpecifiedTradeAllowanceCharge")
             add(add(allowance, "ram:ChargeIndicator"), "udt:Indicator", "false")
             add(allowance, "ram:CalculationPercent", rate(invoice.discount_rate))
-            add(allowance, "ram:BasisAmount", amount(Decimal(group["lines_net_amount"])))
+            add(allowance, "ram:BasisAmount", amount(allowance_basis(group)))
             add(allowance, "ram:ActualAmount", amount(Decimal(group["allowance_amount"])))
             add(allowance, "ram:Reason", "Remise globale")
             _tax(
@@ -345,6 +345,12 @@ def billing_mode_of(invoice: Invoice, lines: Sequence[InvoiceLine]) -> str:
     final = invoice.kind == InvoiceKind.INVOICE and any(line.deducted_invoice_id for line in lines)
     letter = BILLING_MODE_LETTER[OperationCategory(invoice.operation_category)]
     return f"{letter}4" if final else f"{letter}1"
+
+
+def allowance_basis(group: dict[str, str]) -> Decimal:
+    """The base of a group's document discount (BT-93): its goods, not a deducted down
+    payment (older breakdowns without the key had no deduction under a discount)."""
+    return Decimal(group.get("allowance_basis_amount", group["lines_net_amount"]))
 
 
 def needs_ship_to(lines: Sequence[InvoiceLine]) -> bool:

@@ -31,9 +31,11 @@ from comptoir.invoicing.models import (
     OperationCategory,
 )
 from comptoir.invoicing.order_links import OrderInvoiceLink
+from comptoir.parties.models import Address, AddressKind
 from comptoir.sales.models import Order, OrderLine
 from comptoir.sales.states import OrderStatus
 from comptoir.stock.models import DeliveryLine
+from comptoir.stock.selectors import default_delivery_address
 from comptoir.stock.states import DeliveryStatus
 
 ZERO = Decimal("0")
@@ -101,6 +103,31 @@ def _invoice_values(item: Item) -> dict[str, Any]:
     return values
 
 
+def _delivery_address(items: Sequence[Item], party: Any) -> Address | None:
+    """The one address the items went to, when it is not the billing address (BG-13).
+
+    Each item went to its delivery note's address, else its order's, else the customer's
+    default delivery address. Goods sent to several places print none: the invoice has
+    room for one delivery address only.
+    """
+    default = default_delivery_address(party)
+    address_ids = set()
+    for item in items:
+        delivery = item.delivery_line.delivery if item.delivery_line is not None else None
+        address_ids.add(
+            (delivery.delivery_address_id if delivery is not None else None)
+            or item.order_line.order.delivery_address_id
+            or (default.pk if default is not None else None)
+        )
+    if len(address_ids) != 1 or None in address_ids:
+        return None
+    address = Address.objects.get(pk=address_ids.pop())
+    billing = party.addresses.filter(kind=AddressKind.BILLING).order_by("-is_default", "pk").first()
+    if billing is not None and actions._address_dict(billing) == actions._address_dict(address):
+        return None
+    return address
+
+
 def _pending_down_payments(order_ids: Sequence[int]) -> list[Invoice]:
     """Issued down-payment invoices of these orders that no final invoice deducts yet."""
     deducted = InvoiceLine.objects.filter(
@@ -162,8 +189,7 @@ def write_invoice(
     }
     if len(orders) == 1 and first.customer_reference:
         header["purchase_order_reference"] = first.customer_reference
-    if len(orders) == 1 and first.delivery_address_id:
-        header["delivery_address"] = first.delivery_address
+    header["delivery_address"] = _delivery_address(items, first.party)
     invoice = actions.create_invoice(
         party=first.party,
         by=by,
@@ -304,15 +330,15 @@ def invoice_order(order: Order, *, by: Any, issue: bool = False) -> Invoice:
 def create_down_payment_invoice(
     order: Order, *, by: Any, rate: Decimal, issue: bool = False
 ) -> Invoice:
-    """Invoice a down payment of ``rate`` % of the order, one line per VAT rate."""
+    """Invoice a down payment of ``rate`` % of the order, one line per VAT rate.
+
+    The rate applies to the order's taxable amount per VAT rate, after its document
+    discount: the final invoice discounts its goods lines and deducts this down payment
+    outside the discount's base (see ``calculations.invoice_totals``).
+    """
     order = _lock_orders({order.pk})[order.pk]
     if order.status == OrderStatus.CANCELLED:
         raise ValidationError(_("A cancelled order takes no down payment."))
-    if order.discount_rate:
-        # The final invoice could not deduct it: a deduction line would be discounted too.
-        raise ValidationError(
-            _("An order with a document discount takes no down payment; invoice it instead.")
-        )
     if not ZERO < rate <= HUNDRED:
         raise ValidationError({"rate": _("Enter a percentage above 0 and at most 100.")})
     samples = {(line.vat_category, line.vat_rate): line for line in order.lines.all()}

@@ -15,6 +15,7 @@ from comptoir.invoicing.einvoice import (
     EN16931,
     SIREN_SCHEME,
     SIRET_SCHEME,
+    allowance_basis,
     amount,
     billing_mode_of,
     document_notes,
@@ -163,7 +164,7 @@ def build_ubl(invoice: Invoice, lines: Sequence[InvoiceLine]) -> bytes:
             ubl.cbc(allowance, "AllowanceChargeReason", "Remise globale")
             ubl.cbc(allowance, "MultiplierFactorNumeric", rate(invoice.discount_rate))
             ubl.money(allowance, "Amount", Decimal(group["allowance_amount"]))
-            ubl.money(allowance, "BaseAmount", Decimal(group["lines_net_amount"]))
+            ubl.money(allowance, "BaseAmount", allowance_basis(group))
             ubl.tax_category(allowance, group["category"], Decimal(group["rate"]))
     exemptions = {
         (line.vat_category, rate(line.vat_rate)): (

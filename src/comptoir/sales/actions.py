@@ -29,7 +29,7 @@ from comptoir.core.selectors import current_company
 from comptoir.core.states import transition
 from comptoir.documents.models import ArchivedDocument
 from comptoir.invoicing import calculations
-from comptoir.parties.models import Party
+from comptoir.parties.models import Address, AddressKind, Party
 from comptoir.sales.mailing import fill, template_text
 from comptoir.sales.models import (
     DocumentLine,
@@ -95,6 +95,15 @@ ORDER_FIELDS = {
 
 def _user(by: Any) -> Any:
     return by if getattr(by, "pk", None) else None
+
+
+def _with_delivery_address(party: Party, values: dict[str, Any]) -> dict[str, Any]:
+    """Default an order's delivery address to the customer's default delivery address."""
+    if values.get("delivery_address") is None and party.pk is not None:
+        values["delivery_address"] = Address.objects.filter(
+            party=party, kind=AddressKind.DELIVERY, is_default=True
+        ).first()
+    return values
 
 
 # -- lines and totals ---------------------------------------------------------------------
@@ -627,6 +636,7 @@ def create_order_from_quote(quote: Quote, *, by: Any, **values: Any) -> Order:
     unknown = set(values) - ORDER_FIELDS
     if unknown:
         raise TypeError(f"unknown order fields: {sorted(unknown)}")
+    _with_delivery_address(quote.party, values)
     order_date = values.pop("order_date", None) or timezone.localdate()
     order = Order(
         party=quote.party,
@@ -664,6 +674,7 @@ def create_order(
         raise TypeError(f"unknown order fields: {sorted(unknown)}")
     if not party.is_customer:
         raise ValidationError({"party": _("Only a customer can order.")})
+    _with_delivery_address(party, values)
     order_date = values.pop("order_date", None) or timezone.localdate()
     order = Order(
         party=party,

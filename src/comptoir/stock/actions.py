@@ -18,6 +18,7 @@ from comptoir.core.audit import record_audit
 from comptoir.core.numbering import next_number
 from comptoir.core.states import transition
 from comptoir.documents.models import ArchivedDocument
+from comptoir.invoicing.printing import quantity_text
 from comptoir.sales.actions import refresh_order_status
 from comptoir.sales.models import Order, OrderLine
 from comptoir.stock import selectors
@@ -79,7 +80,7 @@ def create_delivery(
         if quantity < 0 or quantity > deliverable[line_pk]:
             errors.append(
                 _("%(label)s: at most %(qty)s left to deliver.")
-                % {"label": lines_by_pk[line_pk].label, "qty": deliverable[line_pk]}
+                % {"label": lines_by_pk[line_pk].label, "qty": quantity_text(deliverable[line_pk])}
             )
     if errors:
         raise ValidationError(errors)
@@ -90,7 +91,7 @@ def create_delivery(
         number=next_number(DELIVERY_SERIES, timezone.localdate().year),
         order=order,
         planned_date=planned_date or order.promised_date,
-        delivery_address=order.delivery_address,
+        delivery_address=order.delivery_address or selectors.default_delivery_address(order.party),
         backorder_of=backorder_of,
         created_by=_user(by),
     )
@@ -143,14 +144,18 @@ def ship_delivery(
         if line.quantity > order_line.remaining_quantity:
             errors.append(
                 _("%(label)s: only %(qty)s left to deliver.")
-                % {"label": order_line.label, "qty": order_line.remaining_quantity}
+                % {"label": order_line.label, "qty": quantity_text(order_line.remaining_quantity)}
             )
     for product_id, quantity in needed.items():
         if available[product_id] < quantity:
             product = Product.objects.get(pk=product_id)
             errors.append(
                 _("%(product)s: %(qty)s on hand, %(needed)s to ship.")
-                % {"product": product.label, "qty": available[product_id], "needed": quantity}
+                % {
+                    "product": product.label,
+                    "qty": quantity_text(available[product_id]),
+                    "needed": quantity_text(quantity),
+                }
             )
     if errors:
         raise ValidationError(errors)

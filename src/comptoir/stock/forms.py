@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from comptoir.core.forms import StyledFormMixin
+from comptoir.invoicing.printing import quantity_text
 from comptoir.stock.models import StockMoveKind
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -31,7 +32,7 @@ class DeliveryForm(StyledFormMixin, forms.Form):
                 max_value=deliverable,
                 initial=deliverable,
                 required=False,
-                help_text=_("At most %(qty)s.") % {"qty": deliverable},
+                help_text=_("At most %(qty)s.") % {"qty": quantity_text(deliverable)},
             )
             self.fields[name].widget.attrs.setdefault("class", "form-control")
             self.line_fields.append((line.pk, name))

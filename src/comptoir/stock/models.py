@@ -120,6 +120,18 @@ class DeliveryLine(models.Model):
     def __str__(self) -> str:
         return f"{self.order_line} × {self.quantity}"
 
+    @property
+    def remaining_after(self) -> Decimal:
+        """What the order line still has to deliver once this note has left.
+
+        A shipped note is already counted in the order line's delivered quantity; a note
+        still to ship is not, so it is taken off here.
+        """
+        remaining = self.order_line.remaining_quantity
+        if self.delivery.status == DeliveryStatus.DRAFT:
+            remaining -= self.quantity
+        return max(remaining, ZERO)
+
 
 class StockMoveKind(models.TextChoices):
     RECEIPT = "receipt", _("Receipt")

@@ -7,18 +7,26 @@ from typing import Any
 from comptoir.invoicing.printing import UNIT_LABELS, french_date, quantity_text
 from comptoir.sales.printing import address_lines, billing_address, buyer_data, seller_data
 from comptoir.stock.models import Delivery
+from comptoir.stock.selectors import default_delivery_address
 
 
 def delivery_print_data(delivery: Delivery) -> dict[str, Any]:
     """Return the JSON-ready data of a delivery note ("Bon de livraison")."""
     order = delivery.order
     party = order.party
-    address = delivery.delivery_address or order.delivery_address or billing_address(party)
+    address = (
+        delivery.delivery_address
+        or order.delivery_address
+        or default_delivery_address(party)
+        or billing_address(party)
+    )
     references = [f"Commande : {order.number}"]
     if order.customer_reference:
         references.append(f"Votre commande : {order.customer_reference}")
     lines = []
-    for line in delivery.lines.select_related("order_line").order_by("order_line__position", "pk"):
+    for line in delivery.lines.select_related("delivery", "order_line").order_by(
+        "order_line__position", "pk"
+    ):
         order_line = line.order_line
         lines.append(
             {
@@ -26,7 +34,7 @@ def delivery_print_data(delivery: Delivery) -> dict[str, Any]:
                 "label": order_line.label,
                 "ordered": quantity_text(order_line.quantity),
                 "delivered": quantity_text(line.quantity),
-                "remaining": quantity_text(order_line.remaining_quantity),
+                "remaining": quantity_text(line.remaining_after),
                 "unit": UNIT_LABELS.get(order_line.unit_code, order_line.unit_code),
             }
         )

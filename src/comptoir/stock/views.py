@@ -21,6 +21,7 @@ from comptoir.core.audit import history_for
 from comptoir.core.listing import Column, Filter, ListScreen
 from comptoir.core.views import FormScreen, object_for
 from comptoir.documents.actions import read_archived
+from comptoir.invoicing.printing import quantity_text
 from comptoir.sales.views import changeable_order, pdf_response
 from comptoir.stock import actions, selectors
 from comptoir.stock.forms import DeliveryForm, ProductStockForm
@@ -76,7 +77,7 @@ def _changeable_delivery(request: HttpRequest, pk: int) -> Delivery:
 @login_required
 def delivery_detail(request: HttpRequest, pk: int) -> HttpResponse:
     delivery = _visible_delivery(request, pk)
-    lines = list(delivery.lines.select_related("order_line", "order_line__product"))
+    lines = list(delivery.lines.select_related("delivery", "order_line", "order_line__product"))
     levels = {}
     if delivery.status == DeliveryStatus.DRAFT:
         levels = selectors.on_hand(
@@ -250,7 +251,7 @@ class ProductStockEdit(FormScreen):
             form,
             title=_("Stock of %(product)s") % {"product": product},
             help=_("On hand %(on_hand)s, reserved %(reserved)s, available %(available)s.")
-            % level.__dict__,
+            % {name: quantity_text(value) for name, value in level.__dict__.items()},
             cancel_url=reverse("stock:levels"),
             **extra,
         )
