@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from comptoir.core.models import Company
+from django.utils import timezone
+
+from comptoir.core.models import Company, WorkerHeartbeat
+
+# A worker writes its heartbeat every HEARTBEAT_SECONDS; one not seen for WORKER_GONE_AFTER
+# is taken as stopped (a few missed beats: a busy database may delay one).
+HEARTBEAT_SECONDS = 5
+WORKER_GONE_AFTER = timedelta(seconds=30)
 
 
 def current_company() -> Company:
@@ -13,6 +21,12 @@ def current_company() -> Company:
     if company is None:
         company, _created = Company.objects.get_or_create(pk=1)
     return company
+
+
+def worker_running() -> bool:
+    """Tell whether a background worker gave a sign of life recently."""
+    since = timezone.now() - WORKER_GONE_AFTER
+    return WorkerHeartbeat.objects.filter(seen_at__gte=since).exists()
 
 
 # Apps register tiles for the home page: callables taking the user and returning

@@ -14,11 +14,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django_tasks import task
 
+from comptoir.core.audit import record_audit
+from comptoir.core.models import AuditEntry
 from comptoir.invoicing import from_orders
+from comptoir.invoicing.models import Invoice
 from comptoir.invoicing.order_links import InvoicingRun, InvoicingRunStatus, OrderInvoiceLink
 from comptoir.sales.states import OrderStatus
 from comptoir.stock.models import DeliveryLine
@@ -121,10 +125,13 @@ def run_invoicing(run_id: int) -> int:
         status=InvoicingRunStatus.RUNNING, total=len(batches(run.until))
     )
     counts = {"done": 0, "invoices": 0}
+    issued: list[str] = []
 
     def progress(batch: Batch, number: str | None) -> None:
         counts["done"] += 1
         counts["invoices"] += 1 if number else 0
+        if number:
+            issued.append(number)
         InvoicingRun.objects.filter(pk=run_id).update(
             done=counts["done"], invoice_count=counts["invoices"]
         )
@@ -136,17 +143,33 @@ def run_invoicing(run_id: int) -> int:
             status=InvoicingRunStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
         )
         raise
+    finally:
+        # The numbers are what the run page lists once it is over (done or failed half-way).
+        record_audit(by, "finish_invoicing_run", run, invoices=issued)
     InvoicingRun.objects.filter(pk=run_id).update(
         status=InvoicingRunStatus.DONE, finished_at=timezone.now()
     )
     return counts["invoices"]
 
 
+def invoices_of_run(run: InvoicingRun) -> QuerySet[Invoice]:
+    """The invoices a finished run issued (the numbers its closing audit entry lists)."""
+    entry = (
+        AuditEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(InvoicingRun),
+            object_id=str(run.pk),
+            action="finish_invoicing_run",
+        )
+        .order_by("-pk")
+        .first()
+    )
+    numbers = entry.changes.get("invoices", []) if entry is not None else []
+    return Invoice.objects.filter(number__in=numbers).select_related("party").order_by("number")
+
+
 def start_invoicing_run(*, until: date, by: Any) -> InvoicingRun:
     """Record a run and queue it for the worker once the transaction commits."""
     from django.db import transaction
-
-    from comptoir.core.audit import record_audit
 
     with transaction.atomic():
         run = InvoicingRun.objects.create(

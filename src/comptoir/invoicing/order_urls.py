@@ -1,6 +1,6 @@
 from django.urls import path
 
-from comptoir.invoicing import order_views
+from comptoir.invoicing import batch_views, order_views
 
 app_name = "invoicing_orders"
 
@@ -12,6 +12,6 @@ urlpatterns = [
         name="down_payment",
     ),
     path("deliveries/<int:pk>/", order_views.invoice_delivery, name="invoice_delivery"),
-    path("run/", order_views.run_start, name="run_start"),
-    path("run/<int:pk>/", order_views.run_detail, name="run_detail"),
+    path("run/", batch_views.run_start, name="run_start"),
+    path("run/<int:pk>/", batch_views.run_detail, name="run_detail"),
 ]

@@ -1,4 +1,4 @@
-"""Screens that invoice orders and deliveries, and start and follow batch invoicing runs."""
+"""Screens that invoice one order or delivery, or bill a down payment (batch runs: batch_views)."""
 
 from __future__ import annotations
 
@@ -10,16 +10,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from comptoir.core.forms import StyledFormMixin
 from comptoir.core.views import FormScreen
-from comptoir.invoicing import batch, from_orders
-from comptoir.invoicing.order_links import InvoicingRun, InvoicingRunStatus
+from comptoir.invoicing import from_orders
 from comptoir.sales.views import visible_order
 from comptoir.stock.selectors import deliveries_visible_to
 
@@ -84,47 +82,3 @@ class DownPaymentCreate(FormScreen):
         )
         messages.success(self.request, _("Draft down-payment invoice created."))
         return redirect("invoicing:detail", pk=invoice.pk)
-
-
-class RunForm(StyledFormMixin, forms.Form):
-    until = forms.DateField(
-        label=gettext_lazy("Invoice deliveries shipped up to"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-
-
-@login_required
-def run_start(request: HttpRequest) -> HttpResponse:
-    _require(request)
-    form = RunForm(request.POST or None, initial={"until": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
-        run = batch.start_invoicing_run(until=form.cleaned_data["until"], by=request.user)
-        return redirect("invoicing_orders:run_detail", pk=run.pk)
-    until = timezone.localdate()
-    pending = batch.batches(until)
-    return render(
-        request,
-        "invoicing/batch_start.html",
-        {
-            "title": _("Batch invoicing"),
-            "form": form,
-            "pending": pending[:50],
-            "pending_count": len(pending),
-            "runs": InvoicingRun.objects.all()[:10],
-        },
-    )
-
-
-@login_required
-def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request)
-    run = get_object_or_404(InvoicingRun, pk=pk)
-    template = (
-        "invoicing/_batch_progress.html"
-        if getattr(request, "htmx", False)
-        else "invoicing/batch_run.html"
-    )
-    finished = run.status in (InvoicingRunStatus.DONE, InvoicingRunStatus.FAILED)
-    return render(
-        request, template, {"title": _("Batch invoicing"), "run": run, "finished": finished}
-    )
