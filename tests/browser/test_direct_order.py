@@ -1,0 +1,63 @@
+"""A direct order typed on screen: a catalogue line, a free line, more rows, then cancelled."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from comptoir.core.models import User
+from comptoir.sales.models import Order
+from comptoir.sales.states import OrderStatus
+from tests.browser.conftest import log_in
+from tests.factories import AddressFactory, PartyFactory, ProductFactory, vat_rate
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ORDER_PAGE = re.compile(r"/sales/orders/\d+/$")
+
+
+def test_direct_order_with_free_line_and_more_rows_then_cancelled(
+    page: Any, assistant: User
+) -> None:
+    customer = PartyFactory(name="Boulangerie Martin SARL", email="achats@martin.example")
+    AddressFactory(party=customer, is_default=True)
+    paper = ProductFactory(label="Ramette A4", sale_price=Decimal("4.9000"))
+    chair = ProductFactory(label="Fauteuil", sale_price=Decimal("189.0000"))
+
+    log_in(page, assistant.username)
+    page.goto("/sales/orders/new/")
+    page.select_option("#id_party", str(customer.pk))
+    page.fill("#id_discount_rate", "10")
+    page.select_option("#id_line-0-product", str(paper.pk))
+    page.fill("#id_line-0-quantity", "10")
+    page.fill("#id_line-1-label", "Installation")
+    page.fill("#id_line-1-quantity", "2")
+    page.fill("#id_line-1-unit_price", "45")
+    page.select_option("#id_line-1-vat", str(vat_rate("tva-20").pk))
+    page.click("#more-lines")
+    page.locator("#id_line-5-product").wait_for()
+    assert page.locator("#id_line-1-label").input_value() == "Installation"
+    page.select_option("#id_line-4-product", str(chair.pk))
+    page.click("#save")
+    page.wait_for_url(ORDER_PAGE)
+    order = Order.objects.get()
+    assert [line.label for line in order.lines.order_by("position")] == [
+        "Ramette A4",
+        "Installation",
+        "Fauteuil",
+    ]
+    totals = page.locator("#totals").inner_text()
+    assert "328,00" in totals  # 49 + 90 + 189
+    assert "32,80" in totals  # the 10 % document discount
+    assert "295,20" in totals and "59,04" in totals and "354,24" in totals
+    assert "20.00" not in totals
+
+    page.click("#cancel-order")
+    page.fill("#id_reason", "Commande en double")
+    page.click("#save")
+    page.wait_for_url(ORDER_PAGE)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED
+    assert page.locator("#cancellation-reason").inner_text() == "Commande en double"
