@@ -57,5 +57,14 @@ def test_two_years_of_sales_history() -> None:
     assert down_payments.exists()
     assert InvoiceLine.objects.filter(deducted_invoice__in=down_payments).exists()
     assert all(c.corrects_id for c in Invoice.objects.filter(kind=InvoiceKind.CREDIT_NOTE))
+    # A discounted order takes a down payment too; its final invoice discounts its goods only.
+    assert InvoiceLine.objects.filter(
+        deducted_invoice__in=down_payments, invoice__discount_rate__gt=0
+    ).exists()
+    # Goods sent to a customer's depot: the invoice names the delivery address (2026 mention).
+    shipped_elsewhere = [i for i in issued if i.delivery_address_id]
+    assert shipped_elsewhere
+    assert all(i.buyer["delivery_address"] for i in shipped_elsewhere)
+    assert all(i.buyer["delivery_address"] != i.buyer["address"] for i in shipped_elsewhere)
     assert Delivery.objects.filter(backorder_of__isnull=False).exists()
     assert Decimal(0) < sum(i.total_amount for i in issued if i.kind == InvoiceKind.INVOICE)

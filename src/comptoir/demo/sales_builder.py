@@ -143,7 +143,6 @@ def build_sales_history(gen: Generator, users: dict[str, User], report: DemoRepo
                 partial = rng.random() < 0.2 and order.lines.count() > 1
                 if (
                     not partial
-                    and not order.discount_rate
                     and rng.random() < 0.15
                     and order.total_amount > 800
                 ):
