@@ -163,3 +163,29 @@ def test_stock_screens_print_quantities_the_french_way(
     assert "At most 10." in form and "At most 10.000" not in form
     page = client.get(f"/stock/products/{paper.pk}/").content.decode().replace("\xa0", " ")
     assert "On hand 1 349, reserved 10, available 1 339." in page
+
+
+def test_a_note_goes_to_the_customer_s_delivery_address(
+    client_for: Any, assistant: Any, customer: Any, paper: Any
+) -> None:
+    from comptoir.parties.models import Address, AddressKind
+    from comptoir.sales import actions as sales_actions
+    from comptoir.stock.printing import delivery_print_data
+
+    depot = Address.objects.create(
+        party=customer,
+        kind=AddressKind.DELIVERY,
+        line1="8 rue du Port",
+        postcode="13002",
+        city="Marseille",
+        is_default=True,
+    )
+    order = sales_actions.create_order(
+        party=customer, by=assistant, lines=[{"product": paper, "quantity": Decimal("3")}]
+    )
+    assert order.delivery_address == depot
+    delivery = actions.create_delivery(order, by=assistant)
+    assert delivery.delivery_address == depot
+    assert delivery_print_data(delivery)["delivery"] == ["8 rue du Port", "13002 Marseille"]
+    page = client_for(assistant).get(f"/stock/deliveries/{delivery.pk}/").content.decode()
+    assert "8 rue du Port, 13002 Marseille" in page
