@@ -426,3 +426,23 @@ def test_switching_a_list_to_general_drops_its_category(
     assert response.status_code == 302
     price_list.refresh_from_db()
     assert (price_list.scope, price_list.category_id) == ("general", None)
+
+
+@pytest.mark.django_db
+def test_legal_footer_does_not_repeat_what_the_footer_text_restates(assistant: Any) -> None:
+    from comptoir.catalogue.printing import legal_footer
+    from comptoir.core.selectors import current_company
+
+    update_company(
+        by=assistant,
+        legal_name="Papeterie Dupont",
+        legal_form="SAS",
+        share_capital_amount=Decimal("150000"),
+        siren="732829320",
+        rcs_city="Lyon",
+        document_footer="Papeterie Dupont — SAS au capital de 150 000 € — RCS Lyon 732 829 320"
+        " — Merci de votre confiance",
+    )
+    footer = legal_footer(current_company())
+    assert footer.count("732") == 1
+    assert footer.endswith("Merci de votre confiance")

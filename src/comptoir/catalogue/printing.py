@@ -53,8 +53,21 @@ def legal_footer(company: Company) -> str:
         parts.append(siren)
     if company.vat_number:
         parts.append(_("VAT number %(number)s") % {"number": company.vat_number})
-    if company.document_footer:
-        parts.append(company.document_footer)
+    # The footer text without what the line above already says (the demo's repeats the
+    # name, capital and RCS in another format).
+    from comptoir.invoicing.printing import footer_text
+
+    extra = footer_text(
+        {
+            "footer": company.document_footer,
+            "name": company.legal_name,
+            "siren": company.siren,
+            "siret": company.siret,
+            "vat_number": company.vat_number,
+        }
+    )
+    if extra:
+        parts.append(extra)
     return " – ".join(parts)
 
 
