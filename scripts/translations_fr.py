@@ -1832,6 +1832,26 @@ TRANSLATIONS.update(
         "Order acknowledgement": "Accusé de réception de commande",
         "Invoice or credit note": "Facture ou avoir",
         "Other document": "Autre document",
+        "Keep the order and go back to it": "Garder la commande et y revenir",
+    }
+)
+
+
+# Issue 3 audit (payments, batch runs, core): worker warning, run results, labels, "Open" amount.
+TRANSLATIONS.update(
+    {
+        "No background worker is running, so this run waits. Start one with <code>comptoir worker</code> (<code>comptoir serve</code> starts one beside the server).": "Aucun traitement en arrière-plan n'est actif : ce lancement attend. Démarrez-en un avec <code>comptoir worker</code> (<code>comptoir serve</code> en démarre un à côté du serveur).",
+        "Invoices issued": "Factures émises",
+        "Back to batch invoicing": "Retour à la facturation groupée",
+        "host": "machine",
+        "process": "processus",
+        "last seen": "dernier signe de vie",
+        "background worker": "traitement en arrière-plan",
+        "background workers": "traitements en arrière-plan",
+        "amount left to pay\x04Open": "Reste dû",
+        "Payment reminder": "Lettre de relance",
+        "Formal notice": "Mise en demeure",
+        "Statement of account": "Relevé de compte",
     }
 )
 

@@ -120,6 +120,7 @@ def test_cancelling_an_order_asks_for_confirmation_and_a_reason(
     assert f'href="/sales/orders/{order.pk}/cancel/"' in detail
     form = client.get(f"/sales/orders/{order.pk}/cancel/")
     assert form.status_code == 200 and 'name="reason"' in form.content.decode()
+    assert f'href="/sales/orders/{order.pk}/" id="keep-order"' in form.content.decode()
     order.refresh_from_db()
     assert order.status == OrderStatus.CONFIRMED
     assert client.post(f"/sales/orders/{order.pk}/cancel/", {"reason": " "}).status_code == 200
@@ -341,3 +342,14 @@ def test_send_forms_are_filled_with_the_document_values(
 def test_quote_statuses_unchanged_by_editing_helpers(make_quote: Any, customer: Any) -> None:
     quote = make_quote(customer, [])
     assert Quote.objects.get(pk=quote.pk).status == QuoteStatus.DRAFT
+
+
+def test_order_page_names_invoice_kinds(
+    client_for: Any, assistant: Any, accountant: Any, order: Any
+) -> None:
+    from comptoir.invoicing.from_orders import invoice_order
+
+    invoice_order(order, by=accountant)
+    page = client_for(assistant).get(f"/sales/orders/{order.pk}/").content.decode()
+    invoices = page[page.index('id="order-invoices"') :]
+    assert "(Invoice)" in invoices and "(invoice)" not in invoices

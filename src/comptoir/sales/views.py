@@ -23,6 +23,7 @@ from comptoir.core.selectors import current_company
 from comptoir.core.views import FormScreen, object_for
 from comptoir.documents.actions import read_archived
 from comptoir.documents.models import ArchivedDocument
+from comptoir.invoicing.models import InvoiceKind
 from comptoir.sales import actions, selectors
 from comptoir.sales.forms import (
     AcceptForm,
@@ -531,7 +532,10 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "order": order,
             "rows": rows,
             "lines": lines,
-            "invoices": list(invoices),
+            "invoices": [
+                (invoice_pk, number, InvoiceKind(kind).label if kind in InvoiceKind else kind)
+                for invoice_pk, number, kind in invoices
+            ],
             "deliveries": list(order.deliveries.order_by("pk")),  # type: ignore[attr-defined]
             "can_change": can_change,
             "can_deliver": can_change and order.is_open,
@@ -546,7 +550,7 @@ class OrderCancel(FormScreen):
     """Confirm cancelling an order (or its undelivered rest), saying why."""
 
     form_class = CancelOrderForm
-    template_name = "sales/form_with_help.html"
+    template_name = "sales/order_cancel.html"
     permission = "sales.change_order"
 
     def get_object(self) -> Order:
@@ -567,7 +571,6 @@ class OrderCancel(FormScreen):
             if partial
             else _("Cancel order %(number)s") % {"number": order.number},
             submit_label=_("Confirm the cancellation"),
-            cancel_url=reverse("sales:order_detail", args=[order.pk]),
             help=_(
                 "What was delivered stays delivered; the quantities still to deliver are "
                 "cancelled. This cannot be undone."
