@@ -216,3 +216,15 @@ def test_anonymous_users_are_sent_to_the_login_page() -> None:
     response = Client().get(reverse("core:company"))
     assert response.status_code == 302
     assert reverse("login") in response["Location"]
+
+
+def test_switching_language_confirms_in_the_new_language(client_for, make_user) -> None:
+    french = make_user(Role.SALES_ASSISTANT, language="fr")
+    client = client_for(french)
+    response = client.post(
+        reverse("core:profile"),
+        {"first_name": "Ann", "last_name": "Lee", "email": "ann@example.fr", "language": "en"},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "Profile saved." in page and "Profil enregistré." not in page

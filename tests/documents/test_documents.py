@@ -215,3 +215,16 @@ def test_archive_check_finds_missing_altered_and_orphan_files(
     assert "3 document(s) checked: 1 missing, 1 altered, 2 file(s) without a document" in report
     # Only the orphan older than a day is deleted: the other may be a transaction in flight.
     assert not old_orphan.exists() and fresh_orphan.exists()
+
+
+@pytest.mark.django_db
+def test_archived_documents_show_their_kind_by_name_not_code() -> None:
+    from django.utils import translation
+
+    invoice = ArchivedDocument(kind="invoice_pdf")
+    with translation.override("fr"):
+        assert invoice.kind_label == "Facture"
+        assert ArchivedDocument(kind="delivery_note_pdf").kind_label == "Bon de livraison"
+    with translation.override("en"):
+        assert ArchivedDocument(kind="credit_note_pdf").kind_label == "Credit note"
+        assert ArchivedDocument(kind="something_new").kind_label == "something_new"

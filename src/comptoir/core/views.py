@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -170,10 +171,12 @@ class ProfileEdit(FormScreen):
         return ProfileForm(data=data, instance=self.request.user)
 
     def save(self, form: forms.BaseForm) -> HttpResponse:
-        actions.update_user(
+        user = actions.update_user(
             cast(User, self.request.user), by=self.request.user, **form.cleaned_data
         )
-        messages.success(self.request, _("Profile saved."))
+        # The message shows on the next page, in the language just chosen: build it in that one.
+        with translation.override(getattr(user, "language", "") or translation.get_language()):
+            messages.success(self.request, _("Profile saved."))
         return redirect("core:profile")
 
 

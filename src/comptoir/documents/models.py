@@ -11,6 +11,19 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# What each kind of archived document is called on screen; an unknown kind shows as stored.
+KIND_LABELS = {
+    "invoice_pdf": _("Invoice"),
+    "credit_note_pdf": _("Credit note"),
+    "down_payment_pdf": _("Down-payment invoice"),
+    "quote_pdf": _("Quote"),
+    "order_acknowledgement_pdf": _("Order acknowledgement"),
+    "delivery_note_pdf": _("Delivery note"),
+    "reminder_pdf": _("Payment reminder"),
+    "formal_notice_pdf": _("Formal notice"),
+    "statement_of_account_pdf": _("Statement of account"),
+}
+
 
 class ArchivedDocument(models.Model):
     """A file we produced (invoice PDF, XML…), kept unchanged for the legal retention period."""
@@ -48,3 +61,7 @@ class ArchivedDocument(models.Model):
         if not self._state.adding:
             raise ValidationError(_("An archived document is never changed."))
         super().save(*args, **kwargs)
+
+    @property
+    def kind_label(self) -> str:
+        return str(KIND_LABELS.get(self.kind, self.kind))
