@@ -1852,6 +1852,7 @@ TRANSLATIONS.update(
         "Payment reminder": "Lettre de relance",
         "Formal notice": "Mise en demeure",
         "Statement of account": "Relevé de compte",
+        "Cancelled by credit note": "Annulée par avoir",
     }
 )
 

@@ -161,3 +161,25 @@ def test_lists_do_not_query_per_row(
         assert client.get(reverse("payments:list")).status_code == 200
     with django_assert_max_num_queries(12):
         assert client.get(reverse("payments:aged_balance")).status_code == 200
+
+
+def test_a_fully_credited_invoice_reads_cancelled_and_offers_no_more_credit_note(
+    customer: Party, issue: Callable[..., Invoice], assistant: Any, client_for: Any
+) -> None:
+    from comptoir.invoicing import actions as invoicing
+
+    invoice = issue(customer, "100.00", date(2026, 1, 5))
+    line = invoice.lines.get()
+    client = client_for(assistant)
+    for quantity in (Decimal("0.5"), Decimal("0.5")):
+        page = client.get(reverse("invoicing:detail", args=[invoice.pk])).content.decode()
+        assert 'id="credit"' in page  # something is left to credit
+        invoicing.issue_invoice(
+            invoicing.create_credit_note(invoice, by=assistant, lines=[(line, quantity)]),
+            by=assistant,
+            produce_documents=False,
+        )
+    page = client.get(reverse("invoicing:detail", args=[invoice.pk])).content.decode()
+    assert 'id="credit"' not in page
+    assert "Cancelled by credit note" in page and "Unpaid" not in page
+    assert 'id="invoice-outstanding">0,00 EUR' in page

@@ -161,6 +161,10 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     credit_notes = list(invoice.credit_notes.order_by("pk"))
     for note in credit_notes:
         note.status_label = status_label(note)
+    # Credited in full: nothing left to credit (read only when there are credit notes).
+    fully_credited = bool(credit_notes) and not any(
+        left > 0 for _line, left in actions.quantities_left_to_credit(invoice)
+    )
     return render(
         request,
         "invoicing/invoice_detail.html",
@@ -176,7 +180,9 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_edit_draft": can_change and invoice.status == InvoiceStatus.DRAFT,
             "can_credit": can_change
             and invoice.is_issued
-            and invoice.kind != InvoiceKind.CREDIT_NOTE,
+            and invoice.kind != InvoiceKind.CREDIT_NOTE
+            and not fully_credited,
+            "fully_credited": fully_credited,
             "line_form": InvoiceLineForm() if can_change and not invoice.is_issued else None,
             "history": history_for(invoice)[:20],
             # The payments screens this page links to (their permissions are the payments app's).
