@@ -11,6 +11,7 @@ from comptoir.invoicing.actions import seller_snapshot
 from comptoir.invoicing.printing import (
     CURRENCY_SYMBOLS,
     UNIT_LABELS,
+    footer_text,
     french_date,
     money,
     quantity_text,
@@ -48,7 +49,8 @@ def seller_data() -> dict[str, Any]:
         "siret": seller["siret"],
         "vat_number": seller["vat_number"],
         "legal_line": seller_legal_line(seller),
-        "footer": seller.get("footer", ""),
+        # Without what the legal line already prints.
+        "footer": footer_text(seller),
         "late_penalty": seller.get("late_penalty_text", ""),
         "recovery": seller.get("recovery_indemnity_text", ""),
     }
