@@ -1853,6 +1853,19 @@ TRANSLATIONS.update(
         "Formal notice": "Mise en demeure",
         "Statement of account": "Relevé de compte",
         "Cancelled by credit note": "Annulée par avoir",
+        "history\x04Issued": "Émission",
+        "Draft created": "Brouillon créé",
+        "Draft changed": "Brouillon modifié",
+        "Line changed": "Ligne modifiée",
+        "Draft deleted": "Brouillon supprimé",
+        "Credit note created": "Avoir créé",
+        "Down payment deducted": "Acompte déduit",
+        "Batch invoicing started": "Facturation groupée lancée",
+        "Batch invoicing finished": "Facturation groupée terminée",
+        "Deactivated": "Désactivé",
+        "Price rule added": "Règle de prix ajoutée",
+        "Price rule changed": "Règle de prix modifiée",
+        "Price rule removed": "Règle de prix supprimée",
     }
 )
 

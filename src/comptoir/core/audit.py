@@ -7,8 +7,41 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from comptoir.core.models import AuditEntry
+
+# What an action reads as in a document's history; an action not listed shows in words.
+ACTION_LABELS: dict[str, Any] = {
+    "transition": gettext_lazy("Status changed"),
+    "create_invoice": gettext_lazy("Draft created"),
+    "update_draft_invoice": gettext_lazy("Draft changed"),
+    "add_invoice_line": gettext_lazy("Line added"),
+    "update_invoice_line": gettext_lazy("Line changed"),
+    "delete_invoice_line": gettext_lazy("Line removed"),
+    "delete_draft_invoice": gettext_lazy("Draft deleted"),
+    "issue_invoice": pgettext_lazy("history", "Issued"),
+    "create_credit_note": gettext_lazy("Credit note created"),
+    "create_down_payment_invoice": gettext_lazy("Down payment invoiced"),
+    "deduct_down_payment": gettext_lazy("Down payment deducted"),
+    "invoice_orders": gettext_lazy("Invoiced"),
+    "start_invoicing_run": gettext_lazy("Batch invoicing started"),
+    "finish_invoicing_run": gettext_lazy("Batch invoicing finished"),
+    "create_product": gettext_lazy("Created"),
+    "update_product": gettext_lazy("Changed"),
+    "deactivate_product": gettext_lazy("Deactivated"),
+    "create_price_list": gettext_lazy("Created"),
+    "update_price_list": gettext_lazy("Changed"),
+    "add_price_rule": gettext_lazy("Price rule added"),
+    "update_price_rule": gettext_lazy("Price rule changed"),
+    "remove_price_rule": gettext_lazy("Price rule removed"),
+}
+
+
+def action_label(action: str) -> str:
+    """Return how an audit action reads on screen (its code in words if it has no label)."""
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else action.replace("_", " ").capitalize()
 
 
 def _jsonable(value: Any) -> Any:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from comptoir.core import audit
 from comptoir.core.identifiers import display_phone
 from comptoir.core.money import format_amount
 
@@ -50,3 +51,9 @@ def cell(value: Any, kind: str) -> str:
 @register.filter
 def get_item(mapping: dict[str, Any], key: str) -> Any:
     return mapping.get(key)
+
+
+@register.filter
+def action_label(action: str) -> str:
+    """An audit action in words: `{{ entry.action|action_label }}`."""
+    return audit.action_label(action)
