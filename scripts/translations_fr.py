@@ -1870,6 +1870,17 @@ TRANSLATIONS.update(
 )
 
 
+# Editing an open order (delivery address among the customer's addresses).
+TRANSLATIONS.update(
+    {
+        "The billing address": "L'adresse de facturation",
+        "Edit the order": "Modifier la commande",
+        "Order saved.": "Commande enregistrée.",
+        "Delivery address": "Adresse de livraison",
+    }
+)
+
+
 def save_and_compile(po: polib.POFile, po_path: Path) -> None:
     """Save in gettext's own layout (as msgmerge writes it), then compile checking placeholders."""
     po.save(str(po_path))

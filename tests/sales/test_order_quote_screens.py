@@ -141,6 +141,45 @@ def test_cancelling_an_order_asks_for_confirmation_and_a_reason(
     assert client.get(f"/sales/orders/{order.pk}/cancel/").status_code == 302
 
 
+def test_an_open_order_changes_its_delivery_address_and_references(
+    client_for: Any, assistant: Any, make_user: Any, order: Any
+) -> None:
+    from comptoir.parties.models import AddressKind
+    from tests.factories import AddressFactory
+
+    depot = AddressFactory(
+        party=order.party, kind=AddressKind.DELIVERY, line1="8 rue des Entrepôts", label="Dépôt"
+    )
+    client = client_for(assistant)
+    page = client.get(f"/sales/orders/{order.pk}/").content.decode()
+    assert f'href="/sales/orders/{order.pk}/edit/"' in page
+    form = client.get(f"/sales/orders/{order.pk}/edit/").content.decode()
+    assert "Dépôt — 8 rue des Entrepôts" in form
+    response = client.post(
+        f"/sales/orders/{order.pk}/edit/",
+        {"customer_reference": "PO-78", "delivery_address": depot.pk, "notes": "Quai 3"},
+    )
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert (order.delivery_address, order.customer_reference, order.notes) == (
+        depot,
+        "PO-78",
+        "Quai 3",
+    )
+    assert "8 rue des Entrepôts" in client.get(f"/sales/orders/{order.pk}/").content.decode()
+    # Another customer's address is not a choice.
+    stranger = AddressFactory()
+    response = client.post(f"/sales/orders/{order.pk}/edit/", {"delivery_address": stranger.pk})
+    assert response.status_code == 200
+    order.refresh_from_db()
+    assert order.delivery_address == depot
+    # A rep outside the portfolio does not reach it; a cancelled order no longer changes.
+    outsider = make_user("sales_rep")
+    assert client_for(outsider).get(f"/sales/orders/{order.pk}/edit/").status_code == 404
+    actions.cancel_order(order, by=assistant, reason="test")
+    assert client.get(f"/sales/orders/{order.pk}/edit/").status_code == 302
+
+
 # -- 3. totals -------------------------------------------------------------------------------
 
 

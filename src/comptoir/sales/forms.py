@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from comptoir.catalogue.models import Product, Unit, VatRate
 from comptoir.core.forms import StyledFormMixin
 from comptoir.invoicing.models import OperationCategory
-from comptoir.parties.models import Party
+from comptoir.parties.models import Address, Party
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -126,6 +126,30 @@ class OrderFromQuoteForm(StyledFormMixin, forms.Form):
         label=_("Requested delivery date"), required=False, widget=DATE
     )
     promised_date = forms.DateField(label=_("Promised delivery date"), required=False, widget=DATE)
+
+
+class OrderHeaderForm(OrderFromQuoteForm):
+    """What can change on an open order: references, dates, where it is delivered, notes."""
+
+    delivery_address = forms.ModelChoiceField(
+        label=_("Delivery address"),
+        queryset=Address.objects.none(),
+        required=False,
+        empty_label=_("The billing address"),
+    )
+    email = forms.EmailField(label=_("Send to"), required=False)
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, party: Party, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["delivery_address"].queryset = Address.objects.filter(  # type: ignore[attr-defined]
+            party=party
+        ).order_by("-is_default", "kind", "pk")
+        self.fields["delivery_address"].label_from_instance = lambda address: (  # type: ignore[attr-defined]
+            f"{address.label} — {address}" if address.label else str(address)
+        )
 
 
 class QuoteHeaderForm(StyledFormMixin, forms.Form):

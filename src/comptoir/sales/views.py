@@ -32,6 +32,7 @@ from comptoir.sales.forms import (
     LineForm,
     OrderForm,
     OrderFromQuoteForm,
+    OrderHeaderForm,
     QuoteForm,
     QuoteHeaderForm,
     RefuseForm,
@@ -544,6 +545,52 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "history": history_for(order)[:20],
         },
     )
+
+
+class OrderEdit(FormScreen):
+    """Change an open order's references, dates, delivery address, recipient and notes."""
+
+    form_class = OrderHeaderForm
+    title = gettext_lazy("Edit the order")
+    permission = "sales.change_order"
+
+    def get_object(self) -> Order:
+        return changeable_order(self.request, self.kwargs["pk"])
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated and not self.get_object().is_open:
+            messages.error(request, _("A delivered or cancelled order no longer changes."))
+            return redirect("sales:order_detail", pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form(self, data: Any = None, files: Any = None) -> forms.BaseForm:
+        order = self.get_object()
+        return OrderHeaderForm(
+            data=data,
+            party=order.party,
+            initial={
+                "customer_reference": order.customer_reference,
+                "requested_date": order.requested_date,
+                "promised_date": order.promised_date,
+                "delivery_address": order.delivery_address_id,
+                "email": order.email,
+                "notes": order.notes,
+            },
+        )
+
+    def context(self, form: forms.BaseForm, **extra: Any) -> dict[str, Any]:
+        return super().context(
+            form, cancel_url=reverse("sales:order_detail", args=[self.kwargs["pk"]]), **extra
+        )
+
+    def save(self, form: forms.BaseForm) -> HttpResponse:
+        order = self.get_object()
+        values = dict(form.cleaned_data)
+        for name in ("customer_reference", "notes", "email"):
+            values[name] = values.get(name) or ""
+        actions.update_order(order, by=self.request.user, **values)
+        messages.success(self.request, _("Order saved."))
+        return redirect("sales:order_detail", pk=order.pk)
 
 
 class OrderCancel(FormScreen):
