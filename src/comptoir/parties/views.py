@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from comptoir.core.audit import history_for
+from comptoir.core.audit import action_label, history_for
 from comptoir.core.exports import Raw
 from comptoir.core.identifiers import display_phone
 from comptoir.core.listing import Column, Filter, ListScreen
@@ -256,24 +256,6 @@ class ContactList(ListScreen):
 
 # -- the party page ----------------------------------------------------------------------
 
-ACTION_LABELS = {
-    "create_party": gettext_lazy("Created"),
-    "update_party": gettext_lazy("Changed"),
-    "set_party_tags": gettext_lazy("Tags changed"),
-    "archive_party": gettext_lazy("Archived"),
-    "restore_party": gettext_lazy("Restored"),
-    "add_contact": gettext_lazy("Contact added"),
-    "update_contact": gettext_lazy("Contact changed"),
-    "remove_contact": gettext_lazy("Contact removed"),
-    "deactivate_contact": gettext_lazy("Contact deactivated"),
-    "add_address": gettext_lazy("Address added"),
-    "update_address": gettext_lazy("Address changed"),
-    "remove_address": gettext_lazy("Address removed"),
-    "record_payment": gettext_lazy("Payment recorded"),
-    "offset_credit_note": gettext_lazy("Credit note offset"),
-    "create_mandate": gettext_lazy("SEPA mandate created"),
-    "update_party_dunning": gettext_lazy("Dunning settings changed"),
-}
 # Keys that other apps record against the party, labelled here (they are no field of it).
 _OTHER_KEY_LABELS = {
     "payment": gettext_lazy("Payment"),
@@ -382,7 +364,7 @@ def _history(party: Party) -> list[dict[str, Any]]:
             {
                 "at": entry.at,
                 "actor": entry.actor,
-                "action": ACTION_LABELS.get(entry.action, entry.action),
+                "action": action_label(entry.action),
                 "changes": [
                     (_field_label(key), text.change(entry.action, key, value))
                     for key, value in changes.items()

@@ -7,8 +7,8 @@ from typing import Any
 
 from django import template
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
+from comptoir.core.audit import action_label
 from comptoir.core.money import format_amount
 from comptoir.sales.states import OrderStatus, QuoteStatus
 
@@ -64,25 +64,6 @@ def document_totals(document: Any, lines: Any = None) -> dict[str, Any]:
     return {"document": document, "vat_rows": vat_rows(document, lines)}
 
 
-ACTION_LABELS = {
-    "create_quote": gettext_lazy("Quote created"),
-    "add_quote_line": gettext_lazy("Line added"),
-    "delete_quote_line": gettext_lazy("Line removed"),
-    "update_draft_quote": gettext_lazy("Quote changed"),
-    "revise_quote": gettext_lazy("New revision"),
-    "revoke_quote_link": gettext_lazy("Acceptance link withdrawn"),
-    "accept_quote": gettext_lazy("Accepted"),
-    "refuse_quote": gettext_lazy("Refused"),
-    "create_order": gettext_lazy("Order created"),
-    "update_order": gettext_lazy("Order changed"),
-    "cancel_order": gettext_lazy("Order cancelled"),
-    "create_follow_up_task": gettext_lazy("Follow-up task created"),
-    "queue_email": gettext_lazy("Email queued"),
-    "create_delivery": gettext_lazy("Delivery created"),
-    "ship_delivery": gettext_lazy("Delivery shipped"),
-    "invoice_orders": gettext_lazy("Invoiced"),
-    "create_down_payment_invoice": gettext_lazy("Down payment invoiced"),
-}
 STATUS_LABELS = {**dict(QuoteStatus.choices), **dict(OrderStatus.choices)}
 CUSTOMER_ACTIONS = {"accept_quote", "refuse_quote"}
 
@@ -110,7 +91,7 @@ def history_rows(entries: Any) -> list[dict[str, str]]:
             else:
                 label = _("Status changed")
         else:
-            label = str(ACTION_LABELS.get(action, action.replace("_", " ").capitalize()))
+            label = action_label(action)
             if action in ("cancel_order", "refuse_quote") and changes.get("reason"):
                 detail = str(changes["reason"])
             elif action == "add_quote_line" and changes.get("line"):
