@@ -46,6 +46,8 @@ XSL = "http://www.w3.org/1999/XSL/Transform"
 SVRL = "http://purl.oclc.org/dsdl/svrl"
 # The catch-all templates of each pattern's mode in the ISO skeleton: they only walk on.
 WALK_MATCHES = {"@*|node()", "text()"}
+# Above this many element names, a pattern's rules are applied to every element instead.
+MAX_NAMED_WALKS = 16
 NAME_TEST = re.compile(r"(?:child::)?((?:[A-Za-z_][\w.-]*:)?(?:[A-Za-z_][\w.-]*|\*))")
 
 
@@ -162,7 +164,12 @@ def _pattern_select(templates: list[Any], mode: str, nsmap: dict[str | None, str
         recursions.append(last)
     for last in recursions:
         last.getparent().remove(last)
-    if "*" in names:
+    # One walk over every element beats a union of many name tests, each a walk of its own
+    # (the Factur-X structural pattern names ~300 elements: 2.8 → 1.6 ms an invoice). An
+    # element no rule matches meets only the emptied catch-all template (the pattern must have
+    # one, or XSLT's built-in rules would copy its text): nothing is written.
+    catch_all = any(" ".join((t.get("match") or "").split()) == "@*|node()" for t in walks)
+    if "*" in names or (catch_all and len(names) > MAX_NAMED_WALKS):
         return "descendant::*"
     return " | ".join(f"descendant::{name}" for name in sorted(names)) or "()"
 

@@ -8,6 +8,8 @@ the invoice stays a draft and the number is not taken.
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -400,8 +402,14 @@ def produce_files(
     from comptoir.invoicing.validation import start_validation
 
     xml = build_cii(invoice, lines)
-    # Saxon checks the XML in its worker process while this one renders the PDF.
+    # Saxon checks the XML in its worker process while this one renders the PDF, when there
+    # is a second core to run it on. On a single core, waiting for its answer first is
+    # faster: the two processes would otherwise share the core in small slices, each
+    # evicting the other's caches (bench/invoicing.py: 29.6 → 33.7 invoices/s, Saxon CPU
+    # 11.3 → 7.8 ms an invoice).
     validation = start_validation(xml)
+    if _single_core():
+        validation.findings()
     try:
         facturx_pdf = render_facturx(
             "invoice.typ", invoice_print_data(invoice, lines), xml, logo=logo
@@ -410,6 +418,15 @@ def produce_files(
         validation.findings()
     validation.raise_if_invalid()
     return IssuedFiles(pdf=facturx_pdf, xml=xml)
+
+
+@functools.cache
+def _single_core() -> bool:
+    """Whether this process may run on one CPU only (taskset, cgroup affinity, a 1-CPU box)."""
+    try:
+        return len(os.sched_getaffinity(0)) == 1
+    except AttributeError:  # not on Linux
+        return (os.cpu_count() or 1) == 1
 
 
 def _last_issue_date(series: str, year: int) -> date | None:
