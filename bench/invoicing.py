@@ -36,7 +36,8 @@ TARGET_PER_SECOND = 25
 TARGET_RATIO = 10
 
 HTML_TEMPLATE = """<!doctype html><html lang="fr"><head><meta charset="utf-8"><style>
-@page {{ size: A4; margin: 14mm 16mm 22mm; @bottom-center {{ content: "{legal}"; font-size: 7pt; }} }}
+{fonts}
+@page {{ size: A4; margin: 14mm 16mm 22mm; @bottom-center {{ content: "{legal}"; font-family: "Liberation Sans"; font-size: 7pt; }} }}
 body {{ font-family: "Liberation Sans", sans-serif; font-size: 9pt; }}
 .head {{ display: flex; justify-content: space-between; }}
 h1 {{ font-size: 16pt; margin: 0; text-align: right; }}
@@ -58,6 +59,28 @@ td.n, th.n {{ text-align: right; }}
 <table class="totals"><tr><td>Total HT</td><td class="n">{tax_basis}</td></tr><tr><td>Total TVA</td><td class="n">{vat}</td></tr>
 <tr><td><b>Total TTC</b></td><td class="n"><b>{total} €</b></td></tr><tr><td><b>Net à payer</b></td><td class="n"><b>{due} €</b></td></tr></table>
 <p class="small">{payment}<br>{discount}<br>{late}<br>{recovery}</p></body></html>"""
+
+
+def font_faces() -> str:
+    """@font-face rules for the very font files Typst is given (Comptoir ships them).
+
+    Without them WeasyPrint takes "Liberation Sans" from the system when the machine has
+    it (Debian's fonts-liberation, which chromium pulls in) and falls back to DejaVu Sans
+    otherwise, which is 2.3 times slower (548 against 234 CPU ms an invoice, measured here):
+    the baseline would depend on the machine's font packages, not on the engine.
+    """
+    from comptoir.documents.rendering import FONTS_DIR
+
+    faces = [
+        ("Regular", "normal", "normal"),
+        ("Bold", "bold", "normal"),
+        ("Italic", "normal", "italic"),
+    ]
+    return "".join(
+        f'@font-face {{ font-family: "Liberation Sans"; font-weight: {weight}; '
+        f'font-style: {style}; src: url("{(FONTS_DIR / f"LiberationSans-{name}.ttf").as_uri()}"); }}'
+        for name, weight, style in faces
+    )
 
 
 def html_for(data: dict[str, Any]) -> str:
@@ -86,6 +109,7 @@ def html_for(data: dict[str, Any]) -> str:
         for g in data["vat_groups"]
     )
     return HTML_TEMPLATE.format(
+        fonts=font_faces(),
         legal=escape(data["seller"]["legal_line"]),
         seller=escape(data["seller"]["name"]),
         seller_address="<br>".join(map(escape, data["seller"]["address"])),
