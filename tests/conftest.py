@@ -10,9 +10,16 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.utils import translation
+from hypothesis import settings as hypothesis_settings
 
 from comptoir.core.models import User
 from comptoir.core.roles import Role
+
+# Hypothesis checks properties, not speed: under CI's parallel load (two workers on two
+# cores, browsers) an example may take longer than its 200 ms default deadline and fail a
+# correct test. Speed is measured in bench/.
+hypothesis_settings.register_profile("comptoir", deadline=None)
+hypothesis_settings.load_profile("comptoir")
 
 _counter = itertools.count(1)
 
