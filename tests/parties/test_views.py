@@ -201,9 +201,21 @@ class TestPartyPage:
         actions.update_party(party, by=assistant, payment_terms_base="end_of_month")
         history = client_for(assistant).get(f"/parties/{party.pk}/").context["history"]
         texts = {label: text for row in history for label, text in row["changes"]}
-        assert texts["sales rep"] == str(rep)
-        assert texts["functions"] == "Decision maker"
-        assert texts["payment terms base"] == "net days from invoice date → days end of month"
+        assert texts["Sales rep"] == str(rep)
+        assert texts["Functions"] == "Decision maker"
+        assert texts["Payment terms base"] == "net days from invoice date → days end of month"
+
+    def test_history_shows_the_address_kind_label_not_its_code(
+        self, client_for: ClientFor, assistant: User
+    ) -> None:
+        # An address's "kind" once read through the party's own "kind" field: "kind : delivery".
+        party = PartyFactory(by=assistant)
+        AddressFactory(party=party, by=assistant, kind="delivery", line1="2 quai", city="Lyon")
+        history = client_for(assistant).get(f"/parties/{party.pk}/").context["history"]
+        added = next(row for row in history if row["action"] == "Address added")
+        texts = dict(added["changes"])
+        assert texts["Kind"] == "Delivery"
+        assert all(label[:1].isupper() for row in history for label, _text in row["changes"])
 
     def test_history_names_what_other_apps_record_on_the_party(
         self, client_for: ClientFor, assistant: User

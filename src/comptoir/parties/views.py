@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -268,6 +269,7 @@ _OTHER_KEY_LABELS = {
     "mandate": gettext_lazy("Mandate"),
     "disputed": gettext_lazy("Disputed"),
     "dispute_note": gettext_lazy("Dispute note"),
+    "address_text": gettext_lazy("Address"),
 }
 _HIDDEN_KEYS = {"contact", "address"}
 # Actions whose audit values are [old, new] pairs (the others record the values set).
@@ -281,8 +283,15 @@ _DIFF_ACTIONS = {
 }
 
 
-def _model_field(name: str) -> Any:
-    for model in (Party, Contact, Address):
+def _model_field(name: str, action: str = "") -> Any:
+    # An address's "kind" is not the party's: look first in the model the action is about.
+    if action.endswith("_address"):
+        models_in_order: tuple[Any, ...] = (Address, Party, Contact)
+    elif action.endswith("_contact"):
+        models_in_order = (Contact, Party, Address)
+    else:
+        models_in_order = (Party, Contact, Address)
+    for model in models_in_order:
         try:
             return model._meta.get_field(name)
         except FieldDoesNotExist:
@@ -290,12 +299,12 @@ def _model_field(name: str) -> Any:
     return None
 
 
-def _field_label(name: str) -> str:
+def _field_label(name: str, action: str = "") -> str:
     if name in _OTHER_KEY_LABELS:
-        return str(_OTHER_KEY_LABELS[name])
+        return capfirst(str(_OTHER_KEY_LABELS[name]))
     # A reverse relation has no verbose_name: fall back to the key itself.
-    label = getattr(_model_field(name), "verbose_name", None)
-    return str(label) if label is not None else name.replace("_", " ")
+    label = getattr(_model_field(name, action), "verbose_name", None)
+    return capfirst(str(label) if label is not None else name.replace("_", " "))
 
 
 # Foreign keys are audited by id: show the name of what they point to.
@@ -320,10 +329,10 @@ class _HistoryText:
 
     def change(self, action: str, key: str, value: Any) -> str:
         if action in _DIFF_ACTIONS and isinstance(value, list) and len(value) == 2:
-            return f"{self.value(key, value[0])} → {self.value(key, value[1])}"
-        return self.value(key, value)
+            return f"{self.value(key, value[0], action)} → {self.value(key, value[1], action)}"
+        return self.value(key, value, action)
 
-    def value(self, key: str, value: Any) -> str:
+    def value(self, key: str, value: Any, action: str = "") -> str:
         if value in (None, "", []):
             return "—"
         if value is True:
@@ -334,7 +343,7 @@ class _HistoryText:
             labels = dict(ContactFunction.choices)
             return ", ".join(str(labels.get(code, code)) for code in value)
         if isinstance(value, list):
-            return ", ".join(self.value(key, v) for v in value)
+            return ", ".join(self.value(key, v, action) for v in value)
         if key in _AUDITED_FOREIGN_KEYS:
             return self.names.get(key, {}).get(value, f"#{value}")
         if key in _OTHER_KEY_LABELS:
@@ -348,7 +357,7 @@ class _HistoryText:
 
                 return str(dict(PaymentMethod.choices).get(value, value))
             return str(value)
-        field = _model_field(key)
+        field = _model_field(key, action)
         if getattr(field, "choices", None):
             return str(dict(field.flatchoices).get(value, value))
         return str(value)
@@ -366,7 +375,7 @@ def _history(party: Party) -> list[dict[str, Any]]:
                 "actor": entry.actor,
                 "action": action_label(entry.action),
                 "changes": [
-                    (_field_label(key), text.change(entry.action, key, value))
+                    (_field_label(key, entry.action), text.change(entry.action, key, value))
                     for key, value in changes.items()
                     if key not in _HIDDEN_KEYS
                 ],

@@ -6,11 +6,13 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext as _
 
 from comptoir.core.audit import action_label
 from comptoir.core.money import format_amount
-from comptoir.sales.states import OrderStatus, QuoteStatus
+from comptoir.sales.states import QuoteStatus
 
 register = template.Library()
 
@@ -64,12 +66,32 @@ def document_totals(document: Any, lines: Any = None) -> dict[str, Any]:
     return {"document": document, "vat_rows": vat_rows(document, lines)}
 
 
-STATUS_LABELS = {**dict(QuoteStatus.choices), **dict(OrderStatus.choices)}
 CUSTOMER_ACTIONS = {"accept_quote", "refuse_quote"}
+# The status a customer's answer moves the quote to: that move is the answer, told once.
+ANSWER_STATUS = {"accept_quote": QuoteStatus.ACCEPTED, "refuse_quote": QuoteStatus.REFUSED}
 
 
-def _status(value: Any) -> str:
-    return str(STATUS_LABELS.get(value, value))
+def _status_labels(entry: Any, field: str) -> dict[str, str]:
+    """The choice labels of the audited model's status field (delivery, quote, order, invoice)."""
+    if entry.content_type_id is None:
+        return {}
+    model = ContentType.objects.get_for_id(entry.content_type_id).model_class()
+    try:
+        choices = model._meta.get_field(field).flatchoices if model is not None else ()
+    except FieldDoesNotExist:
+        return {}
+    return {str(value): str(label) for value, label in choices}
+
+
+def _is_answer_move(entries: list[Any], index: int, to: Any) -> bool:
+    """Whether this status move is the one a customer's answer recorded just after it."""
+    entry = entries[index]
+    return any(
+        ANSWER_STATUS.get(neighbour.action) == to
+        and (neighbour.content_type_id, neighbour.object_id)
+        == (entry.content_type_id, entry.object_id)
+        for neighbour in entries[max(index - 1, 0) : index + 2]
+    )
 
 
 @register.filter
@@ -82,11 +104,19 @@ def history_rows(entries: Any) -> list[dict[str, str]]:
         action = entry.action
         detail = ""
         if action == "transition":
-            moves = [value for value in changes.values() if isinstance(value, list | tuple)]
-            if moves and len(moves[0]) == 2:
+            moves = [
+                (field, value)
+                for field, value in changes.items()
+                if isinstance(value, list | tuple) and len(value) == 2
+            ]
+            if moves:
+                field, (before, after) = moves[0]
+                if _is_answer_move(entries, index, after):
+                    continue
+                labels = _status_labels(entry, field)
                 label = _("Status: %(from)s → %(to)s") % {
-                    "from": _status(moves[0][0]),
-                    "to": _status(moves[0][1]),
+                    "from": labels.get(str(before), before),
+                    "to": labels.get(str(after), after),
                 }
             else:
                 label = _("Status changed")
@@ -102,21 +132,11 @@ def history_rows(entries: Any) -> list[dict[str, str]]:
                 detail = str(changes["to"])
         if entry.actor_id is not None:
             who = str(entry.actor)
+        elif action in CUSTOMER_ACTIONS:
+            who = _("Customer (online link)")
+            if changes.get("name"):
+                who = f"{who} — {changes['name']}"
         else:
-            customer = action in CUSTOMER_ACTIONS
-            name = changes.get("name", "")
-            if action == "transition":
-                # The status move recorded with the customer's answer, just next to it.
-                neighbours = entries[max(index - 1, 0) : index + 2]
-                answer = next((e for e in neighbours if e.action in CUSTOMER_ACTIONS), None)
-                if answer is not None and answer.actor_id is None:
-                    customer = True
-                    name = (answer.changes or {}).get("name", "")
-            if customer:
-                who = _("Customer (online link)")
-                if name:
-                    who = f"{who} — {name}"
-            else:
-                who = _("System")
+            who = _("System")
         rows.append({"at": entry.at, "who": who, "label": label, "detail": detail})
     return rows
