@@ -6,6 +6,7 @@ import itertools
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -344,6 +345,14 @@ def test_description_names_the_list_scope_quantity_and_discount() -> None:
         "Price list «Revendeurs» (category Revendeurs), all products, from 10 units: −12 %"
     )
     assert result.unit_price == Decimal("88.0000")
+
+
+def test_french_description_has_a_no_break_space_before_the_colon() -> None:
+    candidate = rule(min_quantity=Decimal("10.000"), value=Decimal("5.0000"))
+    with translation.override("fr"):
+        result = choose_price(Decimal(100), [candidate], Decimal(10), request=REQUEST)
+    assert "\u00a0: −5\u00a0%" in result.rule_description
+    assert " :" not in result.rule_description and "s: " not in result.rule_description
 
 
 def test_description_of_a_fixed_family_price() -> None:

@@ -278,4 +278,5 @@ def describe_rule(candidate: PriceCandidate, request: PriceRequest) -> str:
         price = _("−%(value)s %%") % {"value": plain_number(candidate.value)}
     else:
         price = _("fixed price %(price)s €") % {"price": plain_number(candidate.value, 2)}
-    return f"{', '.join(parts)}: {price}"
+    # The colon is the translator's: French wants a no-break space before it.
+    return _("%(rule)s: %(price)s") % {"rule": ", ".join(parts), "price": price}

@@ -6,7 +6,8 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
-from django.core.validators import MaxLengthValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from comptoir.core import identifiers
@@ -27,6 +28,17 @@ LOOSE_INPUT_LENGTHS = {
 }
 
 
+def _localize_limits(field: forms.Field) -> None:
+    """Write a field's minimum and maximum the user's way ("0,001", not Django's raw "0.001")."""
+    for validator in field.validators:
+        if isinstance(validator, MinValueValidator | MaxValueValidator) and not callable(
+            validator.limit_value
+        ):
+            message = str(validator.message) % {"limit_value": number_format(validator.limit_value)}
+            # Django formats the message once more with its parameters: keep any % as it is.
+            field.error_messages[validator.code] = message.replace("%", "%%")
+
+
 class StyledFormMixin:
     """Give every widget its Bootstrap class; accept identifiers typed with separators."""
 
@@ -39,6 +51,7 @@ class StyledFormMixin:
                     v for v in field.validators if not isinstance(v, MaxLengthValidator)
                 ]
                 field.widget.attrs["maxlength"] = str(LOOSE_INPUT_LENGTHS[name])
+            _localize_limits(field)
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput):
                 css = "form-check-input"

@@ -38,6 +38,7 @@ from comptoir.invoicing.models import (
     IssuedDocumentError,
     OperationCategory,
 )
+from comptoir.invoicing.printing import quantity_text
 from comptoir.parties.models import Address, AddressKind, Party
 
 LEDGER_SERIES = "LEDGER"
@@ -566,7 +567,7 @@ def create_credit_note(
         if abs(qty) > abs(remaining) or (qty * line.quantity) < 0:
             raise ValidationError(
                 _("%(label)s: at most %(qty)s left to credit.")
-                % {"label": line.label, "qty": remaining}
+                % {"label": line.label, "qty": quantity_text(remaining)}
             )
     credit_note = Invoice(
         kind=InvoiceKind.CREDIT_NOTE,
