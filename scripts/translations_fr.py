@@ -1881,6 +1881,33 @@ TRANSLATIONS.update(
 )
 
 
+# Issue 3 audit: order invoicing buttons, down-payment refusals, batch counts, discount base.
+TRANSLATIONS.update(
+    {
+        "This order is fully invoiced: there is nothing left to take a down payment on.": (
+            "Cette commande est entièrement facturée : il ne reste rien sur quoi prendre "
+            "un acompte."
+        ),
+        "Part of this order is already invoiced: a down payment is only taken before any of "
+        "the order is invoiced. Invoice the rest with its delivery or the whole order.": (
+            "Une partie de cette commande est déjà facturée : un acompte ne se prend "
+            "qu'avant toute facturation de la commande. Facturez le reste avec sa livraison "
+            "ou la commande entière."
+        ),
+        "Fully invoiced": "Entièrement facturée",
+        "Already invoiced": "Déjà facturée",
+        "%(counter)s invoice to issue (one per customer, discount and currency).": (
+            "%(counter)s facture à émettre (une par client, remise et devise).",
+            "%(counter)s factures à émettre (une par client, remise et devise).",
+        ),
+        "%(done)s / %(total)s invoices done, %(count)s issued": (
+            "%(done)s / %(total)s factures traitées, %(count)s émises"
+        ),
+        "of %(base)s": "de %(base)s",
+    }
+)
+
+
 def save_and_compile(po: polib.POFile, po_path: Path) -> None:
     """Save in gettext's own layout (as msgmerge writes it), then compile checking placeholders."""
     po.save(str(po_path))

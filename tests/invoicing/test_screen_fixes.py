@@ -44,7 +44,7 @@ def test_an_issued_invoice_is_sent_from_its_own_page_by_those_who_may_send(
     send = reverse("sales:document_send", args=[archive.pk])
     url = reverse("invoicing:detail", args=[invoice.pk])
     page = client_for(assistant).get(url).content.decode()
-    assert f'href="{send}" id="send"' in page
+    assert f'href="{send}?next={url}" id="send"' in page
     assert client_for(assistant).get(send).status_code == 200
     # The accountant reads invoices but does not send documents.
     assert 'id="send"' not in client_for(accountant).get(url).content.decode()

@@ -50,7 +50,11 @@ def uninvoiced_delivery_lines(until: date) -> QuerySet[DeliveryLine]:
 
 @dataclass(frozen=True)
 class Batch:
-    """The delivery lines of one future invoice: one customer, discount and currency."""
+    """The delivery lines of one future invoice: one customer, discount and currency.
+
+    A customer whose orders carry different discounts or currencies has several batches, so
+    progress counts batches (invoices), not customers.
+    """
 
     party_id: int
     party_name: str
@@ -197,7 +201,7 @@ def handle_run(command: Any, options: dict[str, Any]) -> None:
     dry_run = options.get("dry_run", False)
     todo = batches(until)
     with tqdm(
-        total=len(todo), unit="customer", disable=not command.stdout.isatty(), desc="Invoicing"
+        total=len(todo), unit="invoice", disable=not command.stdout.isatty(), desc="Invoicing"
     ) as bar:
 
         def step(batch: Batch, number: str | None) -> None:

@@ -47,7 +47,9 @@ def run_start(request: HttpRequest) -> HttpResponse:
             "title": _("Batch invoicing"),
             "form": form,
             "pending": pending[:50],
+            # One invoice per customer, discount and currency: a customer may have several.
             "pending_count": len(pending),
+            "customer_count": len({b.party_id for b in pending}),
             "runs": InvoicingRun.objects.all()[:10],
             "no_worker": not worker_running(),
         },

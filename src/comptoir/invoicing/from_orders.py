@@ -153,6 +153,56 @@ def _fully_invoiced(order: Order) -> bool:
     )
 
 
+def left_to_invoice(order: Order) -> dict[int, Decimal]:
+    """Return, per order line, the quantity still to invoice (ordered − cancelled − invoiced)."""
+    lines = list(order.lines.all())
+    invoiced = invoiced_quantities([line.pk for line in lines])
+    rest = {
+        line.pk: line.quantity - line.cancelled_quantity - invoiced.get(line.pk, ZERO)
+        for line in lines
+    }
+    return {pk: quantity for pk, quantity in rest.items() if quantity > 0}
+
+
+def goods_invoiced(order: Order) -> bool:
+    """Whether any goods line of the order is on an invoice (drafts included)."""
+    return OrderInvoiceLink.objects.filter(order=order, order_line__isnull=False).exists()
+
+
+def down_payment_refusal(order: Order) -> str | None:
+    """Why the order takes no down payment now, or None when it does.
+
+    A down payment is an advance on an order that has not been billed yet: the final invoice
+    (the one that completes the order) deducts it. So it is refused when nothing is left to
+    invoice (no final invoice could ever deduct it), and also once part of the goods has been
+    invoiced: a share "of the order" would then bill again what is already billed, and a
+    share of the remainder only would be a second, different base for the same order. Bill
+    the rest with a delivery or the whole-order invoice instead.
+    """
+    if order.status == OrderStatus.CANCELLED:
+        return _("A cancelled order takes no down payment.")
+    if not left_to_invoice(order):
+        return _("This order is fully invoiced: there is nothing left to take a down payment on.")
+    if goods_invoiced(order):
+        return _(
+            "Part of this order is already invoiced: a down payment is only taken before "
+            "any of the order is invoiced. Invoice the rest with its delivery or the whole order."
+        )
+    return None
+
+
+def delivery_left_to_invoice(delivery: Any) -> bool:
+    """Whether a shipped delivery still has something to invoice (what its button does)."""
+    if delivery.status != DeliveryStatus.SHIPPED:
+        return False
+    lines = list(
+        delivery.lines.select_related("delivery", "order_line", "order_line__order").order_by(
+            "order_line__position", "pk"
+        )
+    )
+    return bool(delivery_items(lines))
+
+
 def write_invoice(
     items: Sequence[Item],
     *,
@@ -337,8 +387,9 @@ def create_down_payment_invoice(
     outside the discount's base (see ``calculations.invoice_totals``).
     """
     order = _lock_orders({order.pk})[order.pk]
-    if order.status == OrderStatus.CANCELLED:
-        raise ValidationError(_("A cancelled order takes no down payment."))
+    refusal = down_payment_refusal(order)
+    if refusal is not None:
+        raise ValidationError(refusal, code="no_down_payment")
     if not ZERO < rate <= HUNDRED:
         raise ValidationError({"rate": _("Enter a percentage above 0 and at most 100.")})
     samples = {(line.vat_category, line.vat_rate): line for line in order.lines.all()}

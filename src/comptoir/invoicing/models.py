@@ -264,6 +264,26 @@ class Invoice(models.Model):
         return self.status == InvoiceStatus.ISSUED
 
     @property
+    def allowance_basis_amount(self) -> Decimal:
+        """What the document discount is a percentage of (the BT-93 of every VAT group).
+
+        The total of lines, except on a final invoice: the lines that deduct a down payment
+        stay out of the base (the down payment was taken on the discounted amount).
+        """
+        return sum(
+            (
+                Decimal(group.get("allowance_basis_amount", group["lines_net_amount"]))
+                for group in self.vat_breakdown
+            ),
+            ZERO,
+        )
+
+    @property
+    def discount_base_differs(self) -> bool:
+        """Whether the discount is not a percentage of the total of lines, so print its base."""
+        return bool(self.discount_rate) and self.allowance_basis_amount != self.lines_net_amount
+
+    @property
     def is_credit_note(self) -> bool:
         return self.kind == InvoiceKind.CREDIT_NOTE
 

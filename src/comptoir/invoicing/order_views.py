@@ -76,6 +76,16 @@ class DownPaymentCreate(FormScreen):
     def get_object(self) -> Any:
         return visible_order(self.request, self.kwargs["pk"])
 
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """Say at once why an order takes no down payment, rather than show a form to refuse."""
+        self.check_access()
+        order = self.get_object()
+        refusal = from_orders.down_payment_refusal(order)
+        if refusal is not None:
+            messages.error(request, refusal)
+            return redirect("sales:order_detail", pk=order.pk)
+        return self.render(self.get_form())
+
     def save(self, form: forms.BaseForm) -> HttpResponse:
         invoice = from_orders.create_down_payment_invoice(
             self.get_object(), by=self.request.user, rate=form.cleaned_data["rate"]

@@ -257,6 +257,12 @@ def invoice_print_data(invoice: Invoice, lines: Sequence[InvoiceLine]) -> dict[s
             "lines_net": money(invoice.lines_net_amount),
             "allowance": money(invoice.allowance_amount),
             "has_allowance": bool(invoice.allowance_amount),
+            # A final invoice's discount leaves the down-payment deduction out of its base.
+            "allowance_base_text": (
+                f"{rate_text(invoice.discount_rate)} de {money(invoice.allowance_basis_amount)}"
+                if invoice.discount_base_differs
+                else ""
+            ),
             "tax_basis": money(invoice.tax_basis_amount),
             "vat": money(invoice.vat_amount),
             "total": money(invoice.total_amount),

@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -516,6 +517,11 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             invoiced.get(link["order_line_id"], ZERO) + link["quantity"]
         )
     rows = [(line, invoiced.get(line.pk, ZERO)) for line in lines]
+    can_invoice = (
+        request.user.has_perm("invoicing.change_invoice") and order.status != OrderStatus.CANCELLED
+    )
+    from comptoir.invoicing import from_orders  # invoicing imports sales.views: import late
+
     invoices = (
         order.invoice_links.values_list(  # type: ignore[attr-defined]
             "invoice_line__invoice_id",
@@ -540,8 +546,10 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "deliveries": list(order.deliveries.order_by("pk")),  # type: ignore[attr-defined]
             "can_change": can_change,
             "can_deliver": can_change and order.is_open,
-            "can_invoice": request.user.has_perm("invoicing.change_invoice")
-            and order.status != OrderStatus.CANCELLED,
+            "can_invoice": can_invoice,
+            # Buttons only when the action would do something (the actions still refuse).
+            "has_to_invoice": can_invoice and bool(from_orders.left_to_invoice(order)),
+            "can_down_payment": can_invoice and from_orders.down_payment_refusal(order) is None,
             "history": history_for(order)[:20],
         },
     )
@@ -716,6 +724,14 @@ class DocumentSend(FormScreen):
             _("%(reference)s sent to %(to)s.")
             % {"reference": document.reference, "to": form.cleaned_data["to"]},
         )
+        target = self.request.POST.get("next") or self.request.GET.get("next")
+        if target and url_has_allowed_host_and_scheme(
+            target,
+            allowed_hosts={self.request.get_host()},
+            require_https=self.request.is_secure(),
+        ):
+            # Back where the user clicked "Send" (the invoice page passes itself).
+            return redirect(target)
         party = actions.party_of_document(document)
         if party is not None:
             return redirect(reverse("parties:detail", args=[party.pk]) + "#documents")

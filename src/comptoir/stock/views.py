@@ -76,6 +76,8 @@ def _changeable_delivery(request: HttpRequest, pk: int) -> Delivery:
 
 @login_required
 def delivery_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    from comptoir.invoicing import from_orders  # invoicing imports stock: import late
+
     delivery = _visible_delivery(request, pk)
     lines = list(delivery.lines.select_related("delivery", "order_line", "order_line__product"))
     levels = {}
@@ -96,6 +98,9 @@ def delivery_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_ship": can_change and delivery.status == DeliveryStatus.DRAFT,
             "can_invoice": request.user.has_perm("invoicing.change_invoice")
             and delivery.status == DeliveryStatus.SHIPPED,
+            # "Invoice this delivery" only while something of it is left to invoice.
+            "has_to_invoice": request.user.has_perm("invoicing.change_invoice")
+            and from_orders.delivery_left_to_invoice(delivery),
             "history": history_for(delivery)[:20],
         },
     )
