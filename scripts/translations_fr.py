@@ -1908,6 +1908,28 @@ TRANSLATIONS.update(
 )
 
 
+# Issue 3, second audit: credit notes set against invoices, apart from the money received.
+TRANSLATIONS.update(
+    {
+        "Nothing left to credit: %(number)s is credited in full.": "Rien à créditer : %(number)s est entièrement créditée par avoir.",
+        "Credit note amount": "Montant de l'avoir",
+        "Partially credited": "Partiellement créditée",
+        "To refund": "À rembourser",
+        "Settled": "Soldé",
+        "To pay": "À payer",
+        "Credited": "Créditée",
+        "Credit note %(number)s issued": "Avoir %(number)s émis",
+        "Customer order reference": "Référence de commande client",
+        "Refund": "Remboursement",
+        "Set against %(number)s": "Imputé sur %(number)s",
+        "Refunded": "Remboursé",
+        "Left to refund": "Reste à rembourser",
+        "Payments received": "Paiements reçus",
+        "Credit notes set against it": "Avoirs imputés",
+    }
+)
+
+
 def save_and_compile(po: polib.POFile, po_path: Path) -> None:
     """Save in gettext's own layout (as msgmerge writes it), then compile checking placeholders."""
     po.save(str(po_path))

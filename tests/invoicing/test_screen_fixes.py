@@ -170,7 +170,9 @@ def test_a_credit_note_is_issued_masculine_with_an_amount_to_refund_and_full_pri
     credit_note = actions.issue_invoice(credit_note, by=assistant, produce_documents=False)
     page = french.get(reverse("invoicing:detail", args=[credit_note.pk])).content.decode()
     assert 'id="invoice-status">Émis<' in page
-    assert 'id="invoice-due-label">Montant à rembourser<' in page and "Net à payer" not in page
+    # Issued, it was set against its invoice: the page says so, and what is left to refund.
+    assert 'id="invoice-due-label">Montant de l&#x27;avoir<' in page and "Net à payer" not in page
+    assert 'id="invoice-outstanding">0,00 EUR<' in page
     page = french.get(reverse("invoicing:detail", args=[invoice.pk])).content.decode()
     assert 'id="invoice-status">Émise<' in page
     assert f"{credit_note.number}</a> (Émis)" in page

@@ -96,7 +96,7 @@ def vat_label(rate: Decimal, reason: str = "") -> str:
     return f"{text} – {reason}" if reason and not rate else text
 
 
-def _address_lines(address: dict[str, Any] | None) -> list[str]:
+def address_lines(address: dict[str, Any] | None) -> list[str]:
     if not address:
         return []
     lines = [address.get("line1", ""), address.get("line2", ""), address.get("line3", "")]
@@ -208,7 +208,7 @@ def invoice_print_data(invoice: Invoice, lines: Sequence[InvoiceLine]) -> dict[s
         "due_date": "" if invoice.is_credit_note else french_date(invoice.due_date),
         "seller": {
             "name": seller.get("name", ""),
-            "address": _address_lines(seller.get("address")),
+            "address": address_lines(seller.get("address")),
             "contact": contact,
             "siret": seller.get("siret", ""),
             "vat_number": seller.get("vat_number", ""),
@@ -216,11 +216,11 @@ def invoice_print_data(invoice: Invoice, lines: Sequence[InvoiceLine]) -> dict[s
         },
         "buyer": {
             "name": buyer.get("name", ""),
-            "address": _address_lines(buyer.get("address")),
+            "address": address_lines(buyer.get("address")),
             "siren": buyer.get("siren", ""),
             "vat_number": buyer.get("vat_number", ""),
         },
-        "delivery": _address_lines(buyer.get("delivery_address")) or None,
+        "delivery": address_lines(buyer.get("delivery_address")) or None,
         "operation_category": OPERATION_LABELS[OperationCategory(invoice.operation_category)],
         # Stored at issue only when the option applies (services or mixed operations).
         "vat_on_debits": invoice.vat_on_debits,
@@ -273,10 +273,12 @@ def invoice_print_data(invoice: Invoice, lines: Sequence[InvoiceLine]) -> dict[s
         "due_label": "Montant à rembourser" if invoice.is_credit_note else "Net à payer",
         "currency_symbol": CURRENCY_SYMBOLS.get(invoice.currency, invoice.currency),
         "payment": payment_text(invoice),
+        # Payment mentions (L441-10): an invoice's, not a credit note's, which nobody pays late.
+        # The CII still carries them as notes: BR-FR-05 wants PMT, PMD and AAB on every document.
         "mentions": {
-            "discount": NO_EARLY_PAYMENT_DISCOUNT,
-            "late_penalty": seller.get("late_penalty_text", ""),
-            "recovery": seller.get("recovery_indemnity_text", ""),
+            "discount": "" if invoice.is_credit_note else NO_EARLY_PAYMENT_DISCOUNT,
+            "late_penalty": "" if invoice.is_credit_note else seller.get("late_penalty_text", ""),
+            "recovery": "" if invoice.is_credit_note else seller.get("recovery_indemnity_text", ""),
         },
         "notes": invoice.notes,
         "footer": footer_text(seller),

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from types import SimpleNamespace
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
@@ -24,9 +26,12 @@ from comptoir.invoicing import actions, selectors
 from comptoir.invoicing.exports import export_document
 from comptoir.invoicing.forms import InvoiceForm, InvoiceLineForm
 from comptoir.invoicing.models import Invoice, InvoiceKind, InvoiceLine
-from comptoir.invoicing.printing import exemption_reasons, rate_text, vat_label
+from comptoir.invoicing.order_links import OrderInvoiceLink
+from comptoir.invoicing.printing import address_lines, exemption_reasons, rate_text, vat_label
 from comptoir.invoicing.selectors import archived_pdf
 from comptoir.invoicing.states import InvoiceStatus
+from comptoir.payments.models import Allocation
+from comptoir.payments.selectors import RECEIVABLE_KINDS, settlement_of
 
 # "Issued" agrees with the document in French: une facture émise, un avoir émis.
 CREDIT_NOTE_STATUSES = {
@@ -79,8 +84,113 @@ def totals_display(invoice: Invoice, lines: list[InvoiceLine]) -> dict[str, Any]
         "total": invoice.total_amount,
         "prepaid": invoice.prepaid_amount,
         "due": invoice.due_amount,
-        "due_label": _("Amount to refund") if invoice.is_credit_note else _("Amount due"),
+        "due_label": _("Amount due")
+        if not invoice.is_credit_note
+        # Once issued, what is left to refund is the settlement's (set against the invoice).
+        else _("Credit note amount")
+        if invoice.is_issued
+        else _("Amount to refund"),
     }
+
+
+PAYMENT_STATE_LABELS = {
+    "unpaid": gettext_lazy("Unpaid"),
+    "partially_paid": gettext_lazy("Partially paid"),
+    "paid": gettext_lazy("Paid"),
+    "partially_credited": gettext_lazy("Partially credited"),
+    "credited": gettext_lazy("Cancelled by credit note"),
+    # A credit note's: what it owes the customer is refunded (or set against invoices).
+    "open": gettext_lazy("To refund"),
+    "refunded": gettext_lazy("Settled"),
+}
+
+
+def origin_of(invoice: Invoice) -> dict[str, Any]:
+    """Return the orders and delivery notes an invoice's lines come from, and its references.
+
+    One query over the invoicing links (none for an invoice typed by hand has no link, but
+    the query still runs: it is a single indexed read).
+    """
+    orders: dict[int, str] = {}
+    deliveries: dict[int, str] = {}
+    rows = (
+        OrderInvoiceLink.objects.filter(invoice_line__invoice=invoice)
+        .values_list(
+            "order_id",
+            "order__number",
+            "delivery_line__delivery_id",
+            "delivery_line__delivery__number",
+        )
+        .distinct()
+    )
+    for order_id, order_number, delivery_id, delivery_number in rows:
+        orders[order_id] = order_number
+        if delivery_id is not None:
+            deliveries[delivery_id] = delivery_number
+    address = (invoice.buyer or {}).get("delivery_address") if invoice.is_issued else None
+    if not invoice.is_issued and invoice.delivery_address_id:
+        address = invoice.delivery_address
+    return {
+        "orders": sorted(orders.items(), key=lambda item: item[1]),
+        "deliveries": sorted(deliveries.items(), key=lambda item: item[1]),
+        "purchase_order": invoice.purchase_order_reference,
+        "buyer_reference": invoice.buyer_reference,
+        "delivery_address": ", ".join(address_lines(address))
+        if isinstance(address, dict)
+        else (str(address) if address else ""),
+    }
+
+
+def history_with_credit_notes(invoice: Invoice, credit_notes: list[Invoice]) -> list[Any]:
+    """Return the invoice's audit entries with, merged in, the issue of its credit notes."""
+    entries: list[Any] = list(history_for(invoice)[:20])
+    for note in credit_notes:
+        if note.is_issued and note.issued_at:
+            entries.append(
+                SimpleNamespace(
+                    at=note.issued_at,
+                    actor=note.issued_by,
+                    action="",
+                    label=_("Credit note %(number)s issued") % {"number": note.number},
+                    link=note.pk,
+                )
+            )
+    entries.sort(key=lambda entry: entry.at, reverse=True)
+    return entries[:20]
+
+
+PAYMENT_FILTER_CHOICES = (
+    ("due", gettext_lazy("To pay")),
+    ("overdue", gettext_lazy("Overdue")),
+    ("partially_paid", gettext_lazy("Partially paid")),
+    ("paid", gettext_lazy("Paid")),
+    ("credited", gettext_lazy("Credited")),
+)
+
+
+def filter_by_payment(queryset: QuerySet[Any], value: str) -> QuerySet[Any]:
+    """Narrow the invoices to one payment state, read from their settlement rows.
+
+    The settlement's state counts credit notes set against an invoice as paid: "paid" and
+    "partially paid" also want money received (a payment allocation), "credited" wants a
+    credit note set against it.
+    """
+    receivable = queryset.filter(kind__in=RECEIVABLE_KINDS, status=InvoiceStatus.ISSUED)
+    money = Exists(Allocation.objects.filter(invoice=OuterRef("pk"), payment__isnull=False))
+    credited = Exists(Allocation.objects.filter(invoice=OuterRef("pk"), credit_note__isnull=False))
+    if value == "due":
+        return receivable.filter(settlement__open_amount__gt=0)
+    if value == "overdue":
+        return receivable.filter(
+            settlement__open_amount__gt=0, settlement__due_date__lt=timezone.localdate()
+        )
+    if value == "partially_paid":
+        return receivable.filter(money, settlement__open_amount__gt=0)
+    if value == "paid":
+        return receivable.filter(money, settlement__open_amount=0)
+    if value == "credited":
+        return receivable.filter(credited)
+    return queryset
 
 
 class InvoiceList(ListScreen):
@@ -118,6 +228,12 @@ class InvoiceList(ListScreen):
             gettext_lazy("Status"),
             lambda request: InvoiceStatus.choices,
             lambda qs, v: qs.filter(status=v),
+        ),
+        Filter(
+            "payment",
+            gettext_lazy("Payment"),
+            lambda request: PAYMENT_FILTER_CHOICES,
+            filter_by_payment,
         ),
     )
     default_sort = "-issue_date"
@@ -158,13 +274,20 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if invoice.is_issued and request.user.has_perm("sales.send_document")
         else None
     )
-    credit_notes = list(invoice.credit_notes.order_by("pk"))
+    credit_notes = list(invoice.credit_notes.select_related("issued_by").order_by("pk"))
     for note in credit_notes:
         note.status_label = status_label(note)
     # Credited in full: nothing left to credit (read only when there are credit notes).
     fully_credited = bool(credit_notes) and not any(
         left > 0 for _line, left in actions.quantities_left_to_credit(invoice)
     )
+    settlement = settlement_of(invoice) if invoice.is_issued else None
+    if settlement is not None:
+        settlement["label"] = (
+            PAYMENT_STATE_LABELS["credited"]
+            if fully_credited and not invoice.is_credit_note
+            else PAYMENT_STATE_LABELS[settlement["state"]]
+        )
     return render(
         request,
         "invoicing/invoice_detail.html",
@@ -175,6 +298,8 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "lines": lines,
             "totals": totals_display(invoice, lines),
             "credit_notes": credit_notes,
+            "settlement": settlement,
+            "origin": origin_of(invoice),
             "send_document": archive,
             "can_change": can_change,
             "can_edit_draft": can_change and invoice.status == InvoiceStatus.DRAFT,
@@ -184,7 +309,7 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and not fully_credited,
             "fully_credited": fully_credited,
             "line_form": InvoiceLineForm() if can_change and not invoice.is_issued else None,
-            "history": history_for(invoice)[:20],
+            "history": history_with_credit_notes(invoice, credit_notes),
             # The payments screens this page links to (their permissions are the payments app's).
             "can_see_account": request.user.has_perm("payments.view_payment", invoice.party),
             "can_schedule": invoice.is_issued
@@ -297,6 +422,14 @@ def invoice_credit(request: HttpRequest, pk: int) -> HttpResponse:
     """
     invoice = _changeable_invoice(request, pk)
     left = actions.quantities_left_to_credit(invoice)
+    if invoice.is_issued and not invoice.is_credit_note and not any(q > 0 for _l, q in left):
+        # Credited in full already: a form of zero quantities would only fail.
+        messages.info(
+            request,
+            _("Nothing left to credit: %(number)s is credited in full.")
+            % {"number": invoice.number},
+        )
+        return redirect("invoicing:detail", pk=invoice.pk)
     rows = [
         {
             "line": line,

@@ -22,6 +22,7 @@ from comptoir.parties.models import Party
 from comptoir.payments import calculations
 from comptoir.payments.models import (
     ZERO,
+    Allocation,
     Instalment,
     InvoiceSettlement,
     Payment,
@@ -33,6 +34,8 @@ from comptoir.payments.models import (
 
 RECEIVABLE_KINDS = (InvoiceKind.INVOICE, InvoiceKind.DOWN_PAYMENT)
 DSO_DAYS = 90
+# Order of same-day movements on a statement of account.
+MOVEMENT_RANK = {"invoice": 0, "credit_note": 1, "payment": 2, "refund": 3}
 
 
 def open_settlement_on_issue(sender: Any, instance: Invoice, **kwargs: Any) -> None:
@@ -177,6 +180,47 @@ def instalments_of(invoice: Invoice) -> list[dict[str, Any]]:
     ]
 
 
+# -- one document's settlement ----------------------------------------------------------------
+
+
+def settlement_of(invoice: Invoice) -> dict[str, Any] | None:
+    """Return how an issued invoice or credit note was settled, money apart from credit notes.
+
+    Two queries: the settlement row and the allocations a credit note makes (on an invoice:
+    the credit notes set against it; on a credit note: the invoices it was set against). An
+    invoice's ``paid`` is the money received; a credit note's is the money refunded.
+    """
+    settlement = InvoiceSettlement.objects.filter(invoice=invoice).first()
+    if settlement is None:
+        return None
+    if invoice.kind == InvoiceKind.CREDIT_NOTE:
+        offsets = Allocation.objects.filter(credit_note=invoice).select_related("invoice")
+        rows = [(a.invoice, a.amount) for a in offsets.order_by("date", "pk")]
+    else:
+        offsets = Allocation.objects.filter(invoice=invoice, credit_note__isnull=False)
+        rows = [(a.credit_note, a.amount) for a in offsets.select_related("credit_note")]
+    offset = sum((amount for _d, amount in rows), ZERO)
+    paid = settlement.paid_amount - offset
+    if invoice.kind == InvoiceKind.CREDIT_NOTE:
+        state = "refunded" if settlement.open_amount <= 0 else "open"
+    elif settlement.open_amount <= 0:
+        state = "paid" if paid > 0 else "credited"
+    elif paid > 0:
+        state = "partially_paid"
+    elif offset > 0:
+        state = "partially_credited"
+    else:
+        state = "unpaid"
+    return {
+        "settlement": settlement,
+        "state": state,
+        "offsets": [{"document": document, "amount": amount} for document, amount in rows],
+        "offset_amount": offset,
+        "paid_amount": paid,
+        "open_amount": settlement.open_amount,
+    }
+
+
 # -- customer account --------------------------------------------------------------------------
 
 
@@ -229,6 +273,8 @@ def statement_of_account(party: Party, *, start: date, end: date) -> dict[str, A
         movements.append(
             {
                 "date": settlement.issue_date,
+                "rank": (MOVEMENT_RANK["credit_note"] if credit else MOVEMENT_RANK["invoice"]),
+                "order": settlement.number,
                 "label": (_("Credit note %(n)s") if credit else _("Invoice %(n)s"))
                 % {"n": settlement.number},
                 "due_date": None if credit else settlement.due_date,
@@ -241,6 +287,8 @@ def statement_of_account(party: Party, *, start: date, end: date) -> dict[str, A
         movements.append(
             {
                 "date": payment.date,
+                "rank": MOVEMENT_RANK["refund" if refund else "payment"],
+                "order": f"{payment.pk:012d}",
                 "label": (
                     _("Refund (%(method)s) %(ref)s")
                     if refund
@@ -252,7 +300,9 @@ def statement_of_account(party: Party, *, start: date, end: date) -> dict[str, A
                 "credit": ZERO if refund else payment.amount,
             }
         )
-    movements.sort(key=lambda m: (m["date"], m["label"]))
+    # On one day: the invoice before the credit notes that correct it, then the money (by
+    # number, by recording order), so the running balance never dips below what is owed.
+    movements.sort(key=lambda m: (m["date"], m["rank"], m["order"]))
     balance = opening
     for movement in movements:
         balance += movement["debit"] - movement["credit"]
