@@ -1930,6 +1930,174 @@ TRANSLATIONS.update(
 )
 
 
+# Issue 3 audit: history labels, price explanation, command messages in one language.
+TRANSLATIONS.update(
+    {
+        "%(rule)s: %(price)s": "%(rule)s : %(price)s",
+        # What argparse says on bad input, and Django's "CommandError:" made plain.
+        "usage: ": "usage : ",
+        "argument %(argument_name)s: %(message)s": "argument %(argument_name)s : %(message)s",
+        "unknown parser %(parser_name)r (choices: %(choices)s)": "sous-commande inconnue %(parser_name)r (choix : %(choices)s)",
+        "positional arguments": "arguments positionnels",
+        "show this help message and exit": "afficher cette aide et quitter",
+        "unrecognized arguments: %s": "arguments non reconnus : %s",
+        "not allowed with argument %s": "incompatible avec l'argument %s",
+        "ignored explicit argument %r": "argument explicite ignoré : %r",
+        "the following arguments are required: %s": "les arguments suivants sont obligatoires : %s",
+        "one of the arguments %s is required": "l'un des arguments %s est obligatoire",
+        "expected one argument": "une valeur est attendue",
+        "expected at most one argument": "une valeur au plus est attendue",
+        "expected at least one argument": "au moins une valeur est attendue",
+        "ambiguous option: %(option)s could match %(matches)s": "option ambiguë : %(option)s peut désigner %(matches)s",
+        "invalid %(type)s value: %(value)r": "valeur %(type)s invalide : %(value)r",
+        "invalid choice: %(value)r (choose from %(choices)s)": "choix invalide : %(value)r (choisir parmi %(choices)s)",
+        "%(prog)s: error: %(message)s\n": "%(prog)s : erreur : %(message)s\n",
+        "Error: %(message)s": "Erreur : %(message)s",
+        # comptoir serve
+        "Serve Comptoir over HTTP (gunicorn; --dev for the auto-reloading development server).": "Servir Comptoir en HTTP (gunicorn ; --dev pour le serveur de développement à rechargement automatique).",
+        "Use runserver (auto-reload, DEBUG).": "Utiliser runserver (rechargement automatique, DEBUG).",
+        "Do not start a background worker (run `comptoir worker` as its own service).": "Ne pas lancer de tâche de fond (lancer `comptoir worker` comme service à part).",
+        "Comptoir is served on http://%(address)s/ (Ctrl+C stops it).": "Comptoir est servi sur http://%(address)s/ (Ctrl+C l'arrête).",
+        "A background worker runs beside it (comptoir worker).": "Une tâche de fond tourne à côté (comptoir worker).",
+        # comptoir customers
+        "Find the rows of a customer file that are one entity (one person at one organisation).": "Trouver les lignes d'un fichier clients qui sont une même entité (une personne dans une organisation).",
+        "Import a customer file (CSV, XLSX, ODS): every row, or none and a report saying why.": "Importer un fichier clients (CSV, XLSX, ODS) : toutes les lignes, ou aucune et un rapport qui dit pourquoi.",
+        "Flag prospects silent for 3 years, then anonymise them after the grace period (cron).": "Signaler les prospects sans contact depuis 3 ans, puis les anonymiser après le délai de grâce (cron).",
+        "Find the likely duplicates among the active parties and queue them for review.": "Trouver les doublons probables parmi les tiers actifs et les mettre en file de vérification.",
+        "Work on a customer file: comptoir customers dedupe INPUT --output OUTPUT.csv": "Travailler sur un fichier clients : comptoir customers dedupe ENTRÉE --output SORTIE.csv",
+        # comptoir demo
+        "families": "familles",
+        "credit notes": "avoirs",
+        "late payers": "retardataires",
+        "open invoices": "factures ouvertes",
+        "bank lines to match": "lignes bancaires à rapprocher",
+        "Build the demo company (Bureau & Cie) on the configured database and serve it.": "Construire la société de démonstration (Bureau & Cie) dans la base configurée et la servir.",
+        "Build the data, then stop.": "Construire les données, puis s'arrêter.",
+        "Random seed (same seed, same data).": "Graine aléatoire (même graine, mêmes données).",
+        "small: ~300 customers; large: 100,000 parties for benchmarks.": "small : environ 300 clients ; large : 100 000 tiers pour les mesures de performance.",
+        "Empty the database first and rebuild.": "Vider d'abord la base, puis reconstruire.",
+        "The demo company is already built (use --reset to rebuild it).": "La société de démonstration est déjà construite (--reset pour la reconstruire).",
+        "Demo company built: %(counts)s.": "Société de démonstration construite : %(counts)s.",
+        "Logins (password for all: %(password)s)": "Identifiants (mot de passe pour tous : %(password)s)",
+        # comptoir dunning
+        "dunning decision\x04send": "à relancer",
+        "dunning decision\x04excluded": "exclus",
+        "dunning decision\x04disputed": "en litige",
+        "dunning decision\x04payment promised": "paiement promis",
+        "dunning decision\x04paused": "en pause",
+        "dunning decision\x04not yet": "pas encore",
+        "dunning decision\x04already sent": "déjà envoyée",
+        "days, abbreviated\x04d": "j",
+        "inv.": "fact.",
+        "%(value)r is not a date (YYYY-MM-DD).": "%(value)r n'est pas une date (AAAA-MM-JJ).",
+        "%(value)r is not a number.": "%(value)r n'est pas un nombre.",
+        "Dunning: `run --date D [--dry-run]`, or `interest --amount A --due D --paid P`.": "Relances : `run --date D [--dry-run]`, ou `interest --amount M --due D --paid P`.",
+        "Chase every overdue customer as of a date.": "Relancer tous les clients en retard à une date.",
+        "Run date, YYYY-MM-DD.": "Date de la relance, AAAA-MM-JJ.",
+        "Show what would be sent.": "Montrer ce qui serait envoyé.",
+        "Compute late interest line by line.": "Calculer les intérêts de retard ligne par ligne.",
+        "Amount due incl. VAT.": "Montant dû TTC.",
+        "Due date, YYYY-MM-DD.": "Date d'échéance, AAAA-MM-JJ.",
+        "Payment (or counting) date.": "Date du paiement (ou du calcul).",
+        "Contractual annual rate in %% (default: ECB + 10).": "Taux annuel contractuel en %% (par défaut : BCE + 10).",
+        "A partial payment before --paid (repeatable).": "Un paiement partiel avant --paid (répétable).",
+        "Delivering": "Envoi",
+        "nothing overdue": "rien en retard",
+        "Dunning of %(date)s (dry run)": "Relances du %(date)s (simulation)",
+        "Dunning of %(date)s": "Relances du %(date)s",
+        "%(heading)s: %(decisions)s": "%(heading)s : %(decisions)s",
+        "reminders created %(created)s, emails sent %(emails)s, letters %(letters)s, calls to make %(calls)s, failed %(failed)s": "relances créées %(created)s, e-mails envoyés %(emails)s, courriers %(letters)s, appels à passer %(calls)s, échecs %(failed)s",
+        "%(count)s email(s) were being sent when a previous run stopped: not sent again; check them in the run's page.": "%(count)s e-mail(s) étaient en cours d'envoi quand une relance précédente s'est arrêtée : pas renvoyés ; vérifiez-les sur la page de la relance.",
+        "contractual rate %(rate)s %%": "taux contractuel %(rate)s %%",
+        "ECB main refinancing rate + 10 points": "taux de refinancement de la BCE + 10 points",
+        "Amount due incl. VAT: %(amount)s €, due %(due)s, paid %(paid)s": "Montant dû TTC : %(amount)s €, échéance %(due)s, payé le %(paid)s",
+        "Rate: %(basis)s; simple interest, actual days / 365": "Taux : %(basis)s ; intérêts simples, jours réels / 365",
+        "Paid on time: no late interest, no indemnity.": "Payé à temps : ni intérêts de retard, ni indemnité.",
+        "Late interest (%(days)s days): %(amount)s €": "Intérêts de retard (%(days)s jours) : %(amount)s €",
+        "Recovery indemnity (art. D441-5, no VAT): %(amount)s €": "Indemnité forfaitaire de recouvrement (art. D441-5, sans TVA) : %(amount)s €",
+        "Total claimable: %(amount)s €": "Total exigible : %(amount)s €",
+        # comptoir invoices, verify-ledger
+        "Work with issued invoices and credit notes.": "Travailler sur les factures et avoirs émis.",
+        "Write issued documents to a folder.": "Écrire les documents émis dans un dossier.",
+        "Folder to write into (created).": "Dossier où écrire (créé au besoin).",
+        "One document, e.g. FA-2026-000123.": "Un seul document, par ex. FA-2026-000123.",
+        "Documents issued on or after YYYY-MM-DD.": "Documents émis à partir du AAAA-MM-JJ.",
+        "No issued document is numbered %(number)s.": "Aucun document émis ne porte le numéro %(number)s.",
+        "%(count)d file written to %(folder)s": ("%(count)d fichier écrit dans %(folder)s", "%(count)d fichiers écrits dans %(folder)s"),
+        "Recompute the hash chain of issued documents; exit 1 naming the first that differs.": "Recalculer la chaîne d'empreintes des documents émis ; code de sortie 1 et nom du premier qui diffère.",
+        "Ledger broken at %(number)s (chain index %(index)s): %(reason)s; the %(checked)s document(s) before it are intact.": "Registre rompu à %(number)s (rang %(index)s dans la chaîne) : %(reason)s ; les %(checked)s document(s) qui le précèdent sont intacts.",
+        "Ledger intact: %(count)d document verified.": ("Registre intact : %(count)d document vérifié.", "Registre intact : %(count)d documents vérifiés."),
+        # comptoir documents
+        "Email archived documents (quotes, order acknowledgements, delivery notes, invoices).": "Envoyer par e-mail les documents archivés (devis, accusés de réception de commande, bons de livraison, factures).",
+        "Email one archived document as an attachment.": "Envoyer un document archivé en pièce jointe.",
+        "e.g. FA-2026-000123, BL-2026-000004.": "par ex. FA-2026-000123, BL-2026-000004.",
+        "Recipient email address.": "Adresse e-mail du destinataire.",
+        "Instead of the template's subject.": "À la place de l'objet du modèle.",
+        "Instead of the template's text.": "À la place du texte du modèle.",
+        "Send the emails still pending (their process stopped before sending); for cron.": "Envoyer les e-mails encore en attente (leur processus s'est arrêté avant l'envoi) ; pour cron.",
+        "Check every archived file against its checksum; list files no document refers to (left by rolled-back transactions). Exit status 1 if a file is missing or altered.": "Vérifier chaque fichier archivé avec son empreinte ; lister les fichiers qu'aucun document ne référence (laissés par des transactions annulées). Code de sortie 1 si un fichier manque ou est altéré.",
+        "Delete the files no document refers to, if older than a day.": "Supprimer les fichiers qu'aucun document ne référence, s'ils ont plus d'un jour.",
+        "List the archived documents of a reference prefix.": "Lister les documents archivés dont la référence commence ainsi.",
+        "Reference prefix, e.g. FA-2026.": "Début de référence, par ex. FA-2026.",
+        "%(sent)s email(s) sent, %(failed)s failed": "%(sent)s e-mail(s) envoyé(s), %(failed)s en échec",
+        "%(failed)s email(s) failed: see the customer's emails": "%(failed)s e-mail(s) en échec : voir les e-mails du client",
+        "No archived document has the reference %(reference)s.": "Aucun document archivé ne porte la référence %(reference)s.",
+        "%(reference)s not sent: %(reason)s": "%(reference)s non envoyé : %(reason)s",
+        "%(reference)s sent to %(to)s": "%(reference)s envoyé à %(to)s",
+        "missing": "manquant",
+        "altered": "altéré",
+        "deleted": "supprimé",
+        "orphan": "orphelin",
+        "%(checked)s document(s) checked: %(missing)s missing, %(altered)s altered, %(orphans)s file(s) without a document": "%(checked)s document(s) vérifié(s) : %(missing)s manquant(s), %(altered)s altéré(s), %(orphans)s fichier(s) sans document",
+        "The archive does not match its records.": "L'archive ne correspond pas à ses enregistrements.",
+        # comptoir quotes
+        "Create follow-up tasks for unanswered quotes, or expire quotes past their validity.": "Créer les tâches de relance des devis sans réponse, ou faire expirer les devis dont la validité est passée.",
+        "One task per quote sent and unanswered for QUOTE_FOLLOW_UP_DAYS.": "Une tâche par devis envoyé et sans réponse depuis QUOTE_FOLLOW_UP_DAYS jours.",
+        "List them, create nothing.": "Les lister, ne rien créer.",
+        "Mark sent quotes past their validity date expired.": "Marquer expirés les devis envoyés dont la date de validité est passée.",
+        "%(count)d quote expired": ("%(count)d devis expiré", "%(count)d devis expirés"),
+        "sent %(date)s": "envoyé le %(date)s",
+        "%(count)d quote would get a follow-up task": ("%(count)d devis aurait une tâche de relance", "%(count)d devis auraient une tâche de relance"),
+        "%(count)d quote got a follow-up task": ("%(count)d devis a reçu une tâche de relance", "%(count)d devis ont reçu une tâche de relance"),
+        # comptoir invoices run
+        "Invoice every delivered, uninvoiced order line.": "Facturer toutes les lignes de commande livrées et non facturées.",
+        "Deliveries shipped up to YYYY-MM-DD (today).": "Livraisons expédiées jusqu'au AAAA-MM-JJ (aujourd'hui).",
+        "List the invoices, issue none.": "Lister les factures, n'en émettre aucune.",
+        "Invoicing": "Facturation",
+        "would invoice %(customer)s: %(count)s line(s)": "facturerait %(customer)s : %(count)s ligne(s)",
+        "%(count)s invoice(s) would be issued": "%(count)s facture(s) seraient émises",
+        "%(count)s invoice(s) issued": "%(count)s facture(s) émise(s)",
+    }
+)
+
+
+# Issue 3 audit: order invoicing buttons, down-payment refusals, batch counts, discount base.
+TRANSLATIONS.update(
+    {
+        "This order is fully invoiced: there is nothing left to take a down payment on.": (
+            "Cette commande est entièrement facturée : il ne reste rien sur quoi prendre "
+            "un acompte."
+        ),
+        "Part of this order is already invoiced: a down payment is only taken before any of "
+        "the order is invoiced. Invoice the rest with its delivery or the whole order.": (
+            "Une partie de cette commande est déjà facturée : un acompte ne se prend "
+            "qu'avant toute facturation de la commande. Facturez le reste avec sa livraison "
+            "ou la commande entière."
+        ),
+        "Fully invoiced": "Entièrement facturée",
+        "Already invoiced": "Déjà facturée",
+        "%(counter)s invoice to issue (one per customer, discount and currency).": (
+            "%(counter)s facture à émettre (une par client, remise et devise).",
+            "%(counter)s factures à émettre (une par client, remise et devise).",
+        ),
+        "%(done)s / %(total)s invoices done, %(count)s issued": (
+            "%(done)s / %(total)s factures traitées, %(count)s émises"
+        ),
+        "of %(base)s": "de %(base)s",
+    }
+)
+
+
 def save_and_compile(po: polib.POFile, po_path: Path) -> None:
     """Save in gettext's own layout (as msgmerge writes it), then compile checking placeholders."""
     po.save(str(po_path))

@@ -160,7 +160,7 @@ def test_command_line_exit_code_and_stderr(tmp_path: Path) -> None:
         env=english,
     )
     assert failed.returncode != 0
-    assert failed.stderr.strip().splitlines()[-1] == "CommandError: The file empty.csv is empty."
+    assert failed.stderr.strip().splitlines()[-1] == "Error: The file empty.csv is empty."
     ok = subprocess.run(
         [comptoir, "customers", "dedupe", str(MESSY), "--output", str(tmp_path / "o.csv")],
         capture_output=True,

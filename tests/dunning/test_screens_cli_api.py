@@ -37,10 +37,10 @@ def test_interest_command_prints_the_computation_line_by_line() -> None:
     )
     text = out.getvalue()
     assert (
-        "01/06/2025 → 30/06/2025    30 d  × 1\u202f200,00 € × 13.15 % / 365  =      12,97 €" in text
+        "01/06/2025 → 30/06/2025    30 d  × 1\u202f200,00 € × 13,15 % / 365  =      12,97 €" in text
     )
     assert (
-        "01/07/2025 → 15/08/2025    46 d  × 1\u202f200,00 € × 12.15 % / 365  =      18,37 €" in text
+        "01/07/2025 → 15/08/2025    46 d  × 1\u202f200,00 € × 12,15 % / 365  =      18,37 €" in text
     )
     assert "Late interest (76 days): 31,34 €" in text
     assert "Total claimable: 71,34 €" in text
@@ -76,7 +76,7 @@ def test_run_command_dry_run_then_real(customer: Party, issue: Callable[..., Inv
     assert "reminders created 1, emails sent 1" in out.getvalue()
     out = io.StringIO()
     call_command("dunning", "run", "--date", "2026-02-12", "--no-progress", stdout=out)
-    assert "already_sent 1" in out.getvalue() and "reminders created 0" in out.getvalue()
+    assert "already sent 1" in out.getvalue() and "reminders created 0" in out.getvalue()
 
 
 def test_run_from_the_ui_needs_the_back_office_and_runs_in_the_background(

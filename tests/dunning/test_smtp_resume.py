@@ -91,6 +91,7 @@ def test_interrupted_run_resumes_without_sending_twice(tmp_path: Path) -> None:
             "COMPTOIR_DATA_DIR": str(tmp_path),
             "EMAIL_URL": f"smtp://127.0.0.1:{port}",
             "COMPTOIR_ENV": "development",
+            "COMPTOIR_LANGUAGE": "en",  # the command speaks the application's language
         }
         for args in (["migrate", "--verbosity", "0"], ["shell", "-c", SETUP]):
             subprocess.run(comptoir(env, *args), env=env, check=True, timeout=240)

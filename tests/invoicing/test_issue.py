@@ -317,7 +317,7 @@ def test_verify_ledger_passes_then_names_the_tampered_invoice(
     third = issued_for(customer, [line("Pain", "3", "2")], produce_documents=False)
     out = io.StringIO()
     call_command("verify-ledger", stdout=out)
-    assert "3 document(s) verified" in out.getvalue()
+    assert "3 documents verified" in out.getvalue()
     assert second.previous_hash == first.hash and third.previous_hash == second.hash
 
     with connection.cursor() as cursor:

@@ -17,6 +17,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_tasks import task
 
 from comptoir.core.audit import record_audit
@@ -186,11 +187,13 @@ def start_invoicing_run(*, until: date, by: Any) -> InvoicingRun:
 
 def add_run_arguments(sub: Any) -> None:
     """Declare `comptoir invoices run [--until DATE] [--dry-run]`."""
-    run = sub.add_parser("run", help="Invoice every delivered, uninvoiced order line.")
+    run = sub.add_parser("run", help=_("Invoice every delivered, uninvoiced order line."))
     run.add_argument(
-        "--until", type=date.fromisoformat, help="Deliveries shipped up to YYYY-MM-DD (today)."
+        "--until",
+        type=date.fromisoformat,
+        help=_("Deliveries shipped up to YYYY-MM-DD (today)."),
     )
-    run.add_argument("--dry-run", action="store_true", help="List the invoices, issue none.")
+    run.add_argument("--dry-run", action="store_true", help=_("List the invoices, issue none."))
 
 
 def handle_run(command: Any, options: dict[str, Any]) -> None:
@@ -201,18 +204,19 @@ def handle_run(command: Any, options: dict[str, Any]) -> None:
     dry_run = options.get("dry_run", False)
     todo = batches(until)
     with tqdm(
-        total=len(todo), unit="invoice", disable=not command.stdout.isatty(), desc="Invoicing"
+        total=len(todo), unit="invoice", disable=not command.stdout.isatty(), desc=_("Invoicing")
     ) as bar:
 
         def step(batch: Batch, number: str | None) -> None:
             bar.update(1)
             if dry_run:
                 command.stdout.write(
-                    f"would invoice {batch.party_name}: {len(batch.delivery_line_ids)} line(s)"
+                    _("would invoice %(customer)s: %(count)s line(s)")
+                    % {"customer": batch.party_name, "count": len(batch.delivery_line_ids)}
                 )
 
         result = run_batch_invoicing(until=until, by=None, dry_run=dry_run, on_batch=step)
     if dry_run:
-        command.stdout.write(f"{result.batches} invoice(s) would be issued")
+        command.stdout.write(_("%(count)s invoice(s) would be issued") % {"count": result.batches})
     else:
-        command.stdout.write(f"{len(result.invoices)} invoice(s) issued")
+        command.stdout.write(_("%(count)s invoice(s) issued") % {"count": len(result.invoices)})

@@ -15,8 +15,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from comptoir.core.management.base import ComptoirCommand
 
 
 def start_worker() -> subprocess.Popen[bytes]:
@@ -46,20 +50,22 @@ def stop(process: subprocess.Popen[bytes] | None) -> None:
         process.wait()
 
 
-class Command(BaseCommand):
-    help = "Serve Comptoir over HTTP (gunicorn; --dev for the auto-reloading development server)."
+class Command(ComptoirCommand):
+    help = gettext_lazy(
+        "Serve Comptoir over HTTP (gunicorn; --dev for the auto-reloading development server)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=2)
         parser.add_argument(
-            "--dev", action="store_true", help="Use runserver (auto-reload, DEBUG)."
+            "--dev", action="store_true", help=_("Use runserver (auto-reload, DEBUG).")
         )
         parser.add_argument(
             "--no-worker",
             action="store_true",
-            help="Do not start a background worker (run `comptoir worker` as its own service).",
+            help=_("Do not start a background worker (run `comptoir worker` as its own service)."),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -76,9 +82,12 @@ class Command(BaseCommand):
                 return
             if settings.PRODUCTION:
                 call_command("collectstatic", interactive=False, verbosity=0)
-            self.stdout.write(f"Comptoir is served on http://{address}/ (Ctrl+C stops it).")
+            self.stdout.write(
+                _("Comptoir is served on http://%(address)s/ (Ctrl+C stops it).")
+                % {"address": address}
+            )
             if worker is not None:
-                self.stdout.write("A background worker runs beside it (comptoir worker).")
+                self.stdout.write(_("A background worker runs beside it (comptoir worker)."))
             sys.stdout.flush()
             self.run_gunicorn(address, options["workers"])
         finally:

@@ -15,9 +15,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from tqdm import tqdm
 
 from comptoir.core.exports import neutralise
+from comptoir.core.management.base import ComptoirCommand
 from comptoir.customerfile import cli as customer_cli
 from comptoir.customerfile.dedupe import DedupeResult, deduplicate_customers
 from comptoir.customerfile.spreadsheets import (
@@ -173,39 +175,51 @@ def _write_pairs(result: DedupeResult, path: Path) -> None:
 
 
 Subcommand = tuple[
-    str, Callable[[CommandParser], None], Callable[[BaseCommand, dict[str, Any]], None]
+    Any, Callable[[CommandParser], None], Callable[[BaseCommand, dict[str, Any]], None]
 ]
 SUBCOMMANDS: dict[str, Subcommand] = {
     "dedupe": (
-        "Find the rows of a customer file that are one entity (one person at one organisation).",
+        gettext_lazy(
+            "Find the rows of a customer file that are one entity (one person at one organisation)."
+        ),
         add_dedupe_arguments,
         run_dedupe,
     ),
     "import": (
-        "Import a customer file (CSV, XLSX, ODS): every row, or none and a report saying why.",
+        gettext_lazy(
+            "Import a customer file (CSV, XLSX, ODS): every row, or none and a report saying why."
+        ),
         customer_cli.add_import_arguments,
         customer_cli.run_import,
     ),
     "retention": (
-        "Flag prospects silent for 3 years, then anonymise them after the grace period (cron).",
+        gettext_lazy(
+            "Flag prospects silent for 3 years, then anonymise them after the grace period (cron)."
+        ),
         customer_cli.add_retention_arguments,
         customer_cli.run_retention_command,
     ),
     "scan-duplicates": (
-        "Find the likely duplicates among the active parties and queue them for review.",
+        gettext_lazy(
+            "Find the likely duplicates among the active parties and queue them for review."
+        ),
         customer_cli.add_scan_arguments,
         customer_cli.run_scan_duplicates,
     ),
 }
 
 
-class Command(BaseCommand):
-    help = "Work on a customer file: comptoir customers dedupe INPUT --output OUTPUT.csv"
+class Command(ComptoirCommand):
+    help = gettext_lazy(
+        "Work on a customer file: comptoir customers dedupe INPUT --output OUTPUT.csv"
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         subparsers = parser.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
         for name, (description, add_arguments, _run) in SUBCOMMANDS.items():
-            add_arguments(subparsers.add_parser(name, help=description, description=description))
+            add_arguments(
+                subparsers.add_parser(name, help=str(description), description=str(description))
+            )
 
     def handle(self, *args: Any, **options: Any) -> None:
         SUBCOMMANDS[options["subcommand"]][2](self, options)

@@ -8,46 +8,65 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 from tqdm import tqdm
 
+from comptoir.core.management.base import ComptoirCommand
 from comptoir.core.money import format_amount
+
+# What the run decided for each overdue customer, in words.
+DECISIONS = {
+    "send": pgettext_lazy("dunning decision", "send"),
+    "excluded": pgettext_lazy("dunning decision", "excluded"),
+    "disputed": pgettext_lazy("dunning decision", "disputed"),
+    "promised": pgettext_lazy("dunning decision", "payment promised"),
+    "paused": pgettext_lazy("dunning decision", "paused"),
+    "not_yet": pgettext_lazy("dunning decision", "not yet"),
+    "already_sent": pgettext_lazy("dunning decision", "already sent"),
+}
 
 
 def _date(value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError as exc:
-        raise CommandError(f"{value!r} is not a date (YYYY-MM-DD)") from exc
+        raise CommandError(_("%(value)r is not a date (YYYY-MM-DD).") % {"value": value}) from exc
 
 
 def _decimal(value: str) -> Decimal:
     try:
         return Decimal(value.replace(",", "."))
     except InvalidOperation as exc:
-        raise CommandError(f"{value!r} is not a number") from exc
+        raise CommandError(_("%(value)r is not a number.") % {"value": value}) from exc
 
 
-class Command(BaseCommand):
-    help = "Dunning: `run --date D [--dry-run]`, or `interest --amount A --due D --paid P`."
+class Command(ComptoirCommand):
+    help = gettext_lazy(
+        "Dunning: `run --date D [--dry-run]`, or `interest --amount A --due D --paid P`."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="subcommand", required=True)
-        run = sub.add_parser("run", help="Chase every overdue customer as of a date.")
-        run.add_argument("--date", required=True, help="Run date, YYYY-MM-DD.")
-        run.add_argument("--dry-run", action="store_true", help="Show what would be sent.")
-        run.add_argument("--no-progress", action="store_true")
-        interest = sub.add_parser("interest", help="Compute late interest line by line.")
-        interest.add_argument("--amount", required=True, help="Amount due incl. VAT.")
-        interest.add_argument("--due", required=True, help="Due date, YYYY-MM-DD.")
-        interest.add_argument("--paid", required=True, help="Payment (or counting) date.")
-        interest.add_argument("--rate", help="Contractual annual rate in %% (default: ECB + 10).")
+        run = sub.add_parser("run", help=_("Chase every overdue customer as of a date."))
+        run.add_argument("--date", required=True, help=_("Run date, YYYY-MM-DD."))
+        run.add_argument("--dry-run", action="store_true", help=_("Show what would be sent."))
+        run.add_argument("--no-progress", action="store_true", help=_("Hide the progress bar."))
+        interest = sub.add_parser("interest", help=_("Compute late interest line by line."))
+        interest.add_argument("--amount", required=True, help=_("Amount due incl. VAT."))
+        interest.add_argument("--due", required=True, help=_("Due date, YYYY-MM-DD."))
+        interest.add_argument("--paid", required=True, help=_("Payment (or counting) date."))
+        interest.add_argument(
+            "--rate", help=_("Contractual annual rate in %% (default: ECB + 10).")
+        )
         interest.add_argument(
             "--partial",
             action="append",
             default=[],
             metavar="DATE:AMOUNT",
-            help="A partial payment before --paid (repeatable).",
+            help=_("A partial payment before --paid (repeatable)."),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -63,33 +82,53 @@ class Command(BaseCommand):
         quiet = options["no_progress"] or options["dry_run"]
         try:
             with tqdm(
-                desc="Delivering", unit=" msg", file=sys.stderr, disable=quiet or None
+                desc=_("Delivering"), unit=" msg", file=sys.stderr, disable=quiet or None
             ) as bar:
                 report = run_dunning(on, by=None, dry_run=options["dry_run"], progress=bar.update)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
-        decisions = (
-            ", ".join(f"{k} {v}" for k, v in sorted(report.decisions.items())) or "nothing overdue"
-        )
+        decisions = ", ".join(
+            f"{DECISIONS.get(k, k)} {v}" for k, v in sorted(report.decisions.items())
+        ) or _("nothing overdue")
+        heading = _("Dunning of %(date)s (dry run)") if report.dry_run else _("Dunning of %(date)s")
         self.stdout.write(
-            f"Dunning {on.isoformat()}{' (dry run)' if report.dry_run else ''}: {decisions}"
+            _("%(heading)s: %(decisions)s")
+            % {
+                "heading": heading % {"date": date_format(on, "SHORT_DATE_FORMAT")},
+                "decisions": decisions,
+            }
         )
         if report.dry_run:
+            invoices_short = _("inv.")  # "3 inv.": the number of overdue invoices
             for row in report.planned:
                 self.stdout.write(
                     f"  {row['party'][:40]:<40} {row['level'][:24]:<24} {row['channel']:<14}"
-                    f" {row['items']:>3} inv. {format_amount(row['total_due']):>14} €"
+                    f" {row['items']:>3} {invoices_short} {format_amount(row['total_due']):>14} €"
                 )
             return
         self.stdout.write(
-            f"  reminders created {report.created}, emails sent {report.emails_sent}, "
-            f"letters {report.letters}, calls to make {report.calls}, failed {report.failed}"
+            "  "
+            + _(
+                "reminders created %(created)s, emails sent %(emails)s, letters %(letters)s, "
+                "calls to make %(calls)s, failed %(failed)s"
+            )
+            % {
+                "created": report.created,
+                "emails": report.emails_sent,
+                "letters": report.letters,
+                "calls": report.calls,
+                "failed": report.failed,
+            }
         )
         if report.uncertain:
             self.stdout.write(
                 self.style.WARNING(
-                    f"  {report.uncertain} email(s) were being sent when a previous run stopped: "
-                    "not sent again; check them in the run's page."
+                    "  "
+                    + _(
+                        "%(count)s email(s) were being sent when a previous run stopped: "
+                        "not sent again; check them in the run's page."
+                    )
+                    % {"count": report.uncertain}
                 )
             )
 
@@ -118,25 +157,39 @@ class Command(BaseCommand):
         except KeyError as exc:
             raise CommandError(missing_rate_message(exc)) from exc
         basis = (
-            f"contractual rate {rate} %"
+            _("contractual rate %(rate)s %%") % {"rate": format_amount(rate, 2)}
             if rate is not None
-            else "ECB main refinancing rate + 10 points"
+            else _("ECB main refinancing rate + 10 points")
         )
         self.stdout.write(
-            f"Amount due incl. VAT: {format_amount(amount)} €, due {due:%d/%m/%Y}, paid {paid:%d/%m/%Y}"
+            _("Amount due incl. VAT: %(amount)s €, due %(due)s, paid %(paid)s")
+            % {
+                "amount": format_amount(amount),
+                "due": f"{due:%d/%m/%Y}",
+                "paid": f"{paid:%d/%m/%Y}",
+            }
         )
-        self.stdout.write(f"Rate: {basis}; simple interest, actual days / 365")
+        self.stdout.write(
+            _("Rate: %(basis)s; simple interest, actual days / 365") % {"basis": basis}
+        )
         if not result.periods:
-            self.stdout.write("Paid on time: no late interest, no indemnity.")
+            self.stdout.write(_("Paid on time: no late interest, no indemnity."))
             return
+        days_short = pgettext("days, abbreviated", "d")
         for period in result.periods:
             self.stdout.write(
-                f"  {period.first_day:%d/%m/%Y} → {period.last_day:%d/%m/%Y}  {period.days:>4} d"
-                f"  × {format_amount(period.principal)} € × {period.rate} % / 365"
+                f"  {period.first_day:%d/%m/%Y} → {period.last_day:%d/%m/%Y}  {period.days:>4} {days_short}"
+                f"  × {format_amount(period.principal)} € × {format_amount(period.rate, 2)} % / 365"
                 f"  = {format_amount(period.interest):>10} €"
             )
-        self.stdout.write(f"Late interest ({result.days} days): {format_amount(result.interest)} €")
         self.stdout.write(
-            f"Recovery indemnity (art. D441-5, no VAT): {format_amount(result.indemnity)} €"
+            _("Late interest (%(days)s days): %(amount)s €")
+            % {"days": result.days, "amount": format_amount(result.interest)}
         )
-        self.stdout.write(f"Total claimable: {format_amount(result.total)} €")
+        self.stdout.write(
+            _("Recovery indemnity (art. D441-5, no VAT): %(amount)s €")
+            % {"amount": format_amount(result.indemnity)}
+        )
+        self.stdout.write(
+            _("Total claimable: %(amount)s €") % {"amount": format_amount(result.total)}
+        )

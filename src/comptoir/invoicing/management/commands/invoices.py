@@ -7,10 +7,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from tqdm import tqdm
 
+from comptoir.core.management.base import ComptoirCommand
 from comptoir.invoicing import selectors
 from comptoir.invoicing.batch import add_run_arguments, handle_run
 from comptoir.invoicing.exports import export_document
@@ -41,8 +43,8 @@ def _out_folder(raw: str) -> Path:
     return out
 
 
-class Command(BaseCommand):
-    help = "Work with issued invoices and credit notes."
+class Command(ComptoirCommand):
+    help = gettext_lazy("Work with issued invoices and credit notes.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -51,13 +53,13 @@ class Command(BaseCommand):
         for action in sub.choices["run"]._actions:
             if action.type == date.fromisoformat:
                 action.type = iso_date
-        export = sub.add_parser("export", help="Write issued documents to a folder.")
+        export = sub.add_parser("export", help=_("Write issued documents to a folder."))
         export.add_argument("--format", choices=FORMATS, required=True)
-        export.add_argument("--out", required=True, help="Folder to write into (created).")
+        export.add_argument("--out", required=True, help=_("Folder to write into (created)."))
         which = export.add_mutually_exclusive_group()
-        which.add_argument("--number", help="One document, e.g. FA-2026-000123.")
+        which.add_argument("--number", help=_("One document, e.g. FA-2026-000123."))
         which.add_argument(
-            "--since", type=iso_date, help="Documents issued on or after YYYY-MM-DD."
+            "--since", type=iso_date, help=_("Documents issued on or after YYYY-MM-DD.")
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -68,7 +70,9 @@ class Command(BaseCommand):
             number=options.get("number"), since=options.get("since")
         )
         if options.get("number") and not documents.exists():
-            raise CommandError(f"no issued document numbered {options['number']}")
+            raise CommandError(
+                _("No issued document is numbered %(number)s.") % {"number": options["number"]}
+            )
         count = 0
         for invoice in tqdm(
             documents.iterator(chunk_size=200),
@@ -85,4 +89,11 @@ class Command(BaseCommand):
                     % {"path": out / filename, "reason": exc.strerror or exc}
                 ) from None
             count += 1
-        self.stdout.write(f"{count} file(s) written to {out}")
+        self.stdout.write(
+            ngettext(
+                "%(count)d file written to %(folder)s",
+                "%(count)d files written to %(folder)s",
+                count,
+            )
+            % {"count": count, "folder": out}
+        )

@@ -4,19 +4,39 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
+from comptoir.core.management.base import ComptoirCommand
 from comptoir.invoicing.ledger import verify_ledger
 
 
-class Command(BaseCommand):
-    help = "Recompute the hash chain of issued documents; exit 1 naming the first that differs."
+class Command(ComptoirCommand):
+    help = gettext_lazy(
+        "Recompute the hash chain of issued documents; exit 1 naming the first that differs."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         checked, broken = verify_ledger()
         if broken is not None:
             raise CommandError(
-                f"ledger broken at {broken.number or '?'} (chain index {broken.chain_index}): "
-                f"{broken.reason}; {checked} document(s) before it are intact"
+                _(
+                    "Ledger broken at %(number)s (chain index %(index)s): %(reason)s; "
+                    "the %(checked)s document(s) before it are intact."
+                )
+                % {
+                    "number": broken.number or "?",
+                    "index": broken.chain_index,
+                    "reason": broken.reason,
+                    "checked": checked,
+                }
             )
-        self.stdout.write(f"ledger intact: {checked} document(s) verified")
+        self.stdout.write(
+            ngettext(
+                "Ledger intact: %(count)d document verified.",
+                "Ledger intact: %(count)d documents verified.",
+                checked,
+            )
+            % {"count": checked}
+        )

@@ -1,0 +1,67 @@
+"""What every `comptoir` command shares: it speaks the application's language, and only it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, SystemCheckError
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
+
+# What argparse says on bad input (Python's own words, English only): listed here so that
+# makemessages puts them in Comptoir's catalogue, which then translates them.
+ARGPARSE_MESSAGES = (
+    gettext_noop("usage: "),
+    gettext_noop("argument %(argument_name)s: %(message)s"),
+    gettext_noop("unknown parser %(parser_name)r (choices: %(choices)s)"),
+    gettext_noop("positional arguments"),
+    gettext_noop("options"),
+    gettext_noop("show this help message and exit"),
+    gettext_noop("unrecognized arguments: %s"),
+    gettext_noop("not allowed with argument %s"),
+    gettext_noop("ignored explicit argument %r"),
+    gettext_noop("the following arguments are required: %s"),
+    gettext_noop("one of the arguments %s is required"),
+    gettext_noop("expected one argument"),
+    gettext_noop("expected at most one argument"),
+    gettext_noop("expected at least one argument"),
+    gettext_noop("ambiguous option: %(option)s could match %(matches)s"),
+    gettext_noop("invalid %(type)s value: %(value)r"),
+    gettext_noop("invalid choice: %(value)r (choose from %(choices)s)"),
+    gettext_noop("%(prog)s: error: %(message)s\n"),
+)
+
+
+class ComptoirCommand(BaseCommand):
+    """A command whose every message, argparse's included, is in settings.LANGUAGE_CODE.
+
+    Django leaves commands in no language at all (gettext then falls back to LANGUAGE_CODE,
+    but Django's and argparse's own words stay English): this makes the choice explicit.
+    """
+
+    def run_from_argv(self, argv: list[str]) -> None:
+        english_gettext = argparse._  # type: ignore[attr-defined]
+        argparse._ = gettext  # type: ignore[attr-defined]
+        try:
+            with translation.override(settings.LANGUAGE_CODE):
+                super().run_from_argv(argv)
+        finally:
+            argparse._ = english_gettext  # type: ignore[attr-defined]
+
+    def execute(self, *args: Any, **options: Any) -> Any:
+        with translation.override(settings.LANGUAGE_CODE):
+            try:
+                return super().execute(*args, **options)
+            except CommandError as error:
+                # Django prints "CommandError: …": an English word before a translated message.
+                if (
+                    not getattr(self, "_called_from_command_line", False)
+                    or options.get("traceback")
+                    or isinstance(error, SystemCheckError)
+                ):
+                    raise
+                self.stderr.write(gettext("Error: %(message)s") % {"message": error})
+                sys.exit(error.returncode)

@@ -1,0 +1,93 @@
+"""A `comptoir` command speaks one language, the application's: its own words, argparse's too.
+
+A French install once printed "CommandError: no issued document numbered …" next to
+"Impossible d'écrire dans … : …" from the same command.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from django.core.management import call_command, load_command_class
+from django.db import connections
+
+
+def _run(argv: list[str], monkeypatch: Any, capsys: Any) -> tuple[int, str]:
+    """Run a command as the console does; return its exit status and what it wrote to stderr."""
+    # The console closes the connections after a command: the test's transaction must live on.
+    monkeypatch.setattr(connections, "close_all", lambda: None)
+    command = load_command_class(_app_of(argv[1]), argv[1])
+    command.stderr._out = io.StringIO()  # type: ignore[attr-defined]
+    with pytest.raises(SystemExit) as exited:
+        command.run_from_argv(["comptoir", *argv[1:]])
+    return int(exited.value.code or 0), command.stderr._out.getvalue() + capsys.readouterr().err  # type: ignore[attr-defined]
+
+
+def _app_of(name: str) -> str:
+    from django.core.management import get_commands
+
+    return get_commands()[name]
+
+
+@pytest.mark.django_db
+def test_a_bad_number_is_told_in_french_without_the_english_class_name(
+    settings: Any, monkeypatch: Any, capsys: Any, tmp_path: Any
+) -> None:
+    settings.LANGUAGE_CODE = "fr"
+    argv = ["comptoir", "invoices", "export", "--format", "cii", "--out", str(tmp_path)]
+    status, err = _run([*argv, "--number", "FA-1999-000001"], monkeypatch, capsys)
+    assert status == 1
+    assert err.strip() == "Erreur\u00a0: Aucun document émis ne porte le numéro FA-1999-000001."
+    assert "CommandError" not in err
+
+
+@pytest.mark.django_db
+def test_argparse_errors_are_french_too(settings: Any, monkeypatch: Any, capsys: Any) -> None:
+    settings.LANGUAGE_CODE = "fr"
+    status, err = _run(["comptoir", "invoices", "export", "--format", "pdf"], monkeypatch, capsys)
+    assert status == 2
+    assert "usage\u00a0:" in err and "choix invalide\u00a0: 'pdf'" in err
+    assert "invalid choice" not in err and "usage: " not in err
+    status, err = _run(["comptoir", "dunning", "run"], monkeypatch, capsys)
+    assert "les arguments suivants sont obligatoires\u00a0: --date" in err
+
+
+@pytest.mark.django_db
+def test_an_english_install_reads_english(settings: Any, monkeypatch: Any, capsys: Any) -> None:
+    settings.LANGUAGE_CODE = "en"
+    status, err = _run(
+        ["comptoir", "documents", "send", "--reference", "XX-1", "--to", "a@example.com"],
+        monkeypatch,
+        capsys,
+    )
+    assert status == 1
+    assert err.strip() == "Error: No archived document has the reference XX-1."
+
+
+@pytest.mark.django_db
+def test_every_command_output_follows_the_application_language(settings: Any) -> None:
+    settings.LANGUAGE_CODE = "fr"
+    out = io.StringIO()
+    call_command("verify-ledger", stdout=out)
+    assert out.getvalue().strip() == "Registre intact\u00a0: 0 document vérifié."
+    out = io.StringIO()
+    call_command("quotes", "expire", stdout=out)
+    assert out.getvalue().strip() == "0 devis expiré"
+    out = io.StringIO()
+    call_command(
+        "dunning",
+        "interest",
+        "--amount",
+        "1200",
+        "--due",
+        "2025-05-31",
+        "--paid",
+        "2025-08-15",
+        stdout=out,
+    )
+    text = out.getvalue()
+    assert "Intérêts de retard (76 jours)\u00a0: 31,34\u00a0€" in text
+    assert "13,15" in text and "13.15" not in text  # the rate, French style too
+    assert "Total exigible" in text and "Late interest" not in text
