@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from comptoir.core.audit import record_audit
 from comptoir.core.money import round_amount
 from comptoir.invoicing import actions
+from comptoir.invoicing.calculations import document_allowance, line_amounts, normalise_rate
 from comptoir.invoicing.models import (
     Invoice,
     InvoiceKind,
@@ -262,12 +263,142 @@ def write_invoice(
     final_orders = [pk for pk, order in orders.items() if _fully_invoiced(order)]
     for down_payment in _pending_down_payments(final_orders):
         actions.deduct_down_payment(invoice, down_payment=down_payment, by=by)
+    if len(final_orders) == 1 and len(orders) == 1:
+        _absorb_rounding(invoice, orders[final_orders[0]], by=by)
     record_audit(by, "invoice_orders", invoice, orders=sorted(o.number for o in orders.values()))
     if issue:
         invoice = actions.issue_invoice(
             invoice, by=by, issue_date=issue_date, produce_documents=produce_documents
         )
     return invoice
+
+
+def _taxable_by_group(invoice: Invoice) -> dict[tuple[str, Decimal], Decimal]:
+    """Each VAT group's taxable amount (BT-116): stored once issued, computed for a draft."""
+    if not invoice.is_issued:
+        actions.apply_totals(invoice, list(invoice.lines.all()))  # in memory, nothing saved
+    return {
+        (group["category"], normalise_rate(Decimal(group["rate"]))): Decimal(
+            group["taxable_amount"]
+        )
+        for group in invoice.vat_breakdown
+    }
+
+
+def _attributable(invoice: Invoice, order: Order) -> bool:
+    """Whether every line of the invoice bills this order (so its totals are the order's)."""
+    return not (
+        OrderInvoiceLink.objects.filter(invoice_line__invoice=invoice)
+        .exclude(order_id=order.pk)
+        .exists()
+        or invoice.lines.filter(order_links__isnull=True, deducted_invoice__isnull=True)
+        .exclude(label__startswith=ROUNDING_LABEL)
+        .exists()
+    )
+
+
+ROUNDING_LABEL = "Ajustement d'arrondi"
+
+
+def rounding_adjustment(
+    *, lines_net: Decimal, basis: Decimal, discount_rate: Decimal, wanted: Decimal
+) -> Decimal | None:
+    """The amount of one more discounted line that brings a VAT group's taxable amount to
+    ``wanted``; None when no amount of a few cents does (a 100 % discount).
+
+    The group's taxable amount is ``lines_net + a − round((basis + a) × discount)``: as ``a``
+    grows by a cent it grows by 0 or 1 cent, so every amount in reach is hit exactly.
+    """
+    cent = Decimal("0.01")
+    missing = wanted - (lines_net - document_allowance(basis, discount_rate))
+    if not missing:
+        return ZERO
+    share = Decimal(1) - discount_rate / HUNDRED
+    if share <= 0:
+        return None
+    start = round_amount(missing / share)
+    for step in sorted(range(-5, 6), key=abs):
+        amount = start + step * cent
+        taxable = lines_net + amount - document_allowance(basis + amount, discount_rate)
+        if taxable == wanted:
+            return amount
+    return None
+
+
+def _absorb_rounding(invoice: Invoice, order: Order, *, by: Any) -> None:
+    """Make the invoice that completes an order bring the order's invoices to its totals.
+
+    Billing an order in parts rounds each part on its own (DESIGN.md, "Money and tax"):
+    each invoice line's net is rounded (4 kg × 1,2345 € then 6 kg × 1,2345 €), each
+    invoice's document discount is rounded, a down payment is rounded, so the parts can
+    add up to a few cents more or less than the order. The invoice that completes the order
+    gets, per VAT rate where it matters, one line "Ajustement d'arrondi" of those cents, so
+    the taxable amounts (excl. VAT) of all the order's invoices, down payments included and
+    deducted, add up exactly to the order's. The line is an ordinary line (quantity ±1, its
+    price the cents), discounted like the goods, so every invoice keeps the EN 16931
+    arithmetic exactly and validates as before.
+
+    VAT cannot always follow: every invoice taxes its own taxable amount, rounded to the
+    cent (BR-CO-17), so three invoices of 0,03 € at 20 % tax 0,01 € each while the order's
+    0,09 € taxes 0,02 €, and no taxable amount on the last invoice makes both its excl. VAT
+    and its VAT right. The VAT (and so the total incl. VAT) of an order billed in parts may
+    thus differ from the order's by up to a cent per invoice and VAT rate; the order page
+    shows what was invoiced against what was ordered.
+
+    Only when the order's invoices bill that order alone (a batch invoice mixing orders has
+    one discount over them all, which no order owns), and never for a credit note.
+    """
+    others = list(
+        Invoice.objects.filter(
+            kind__in=(InvoiceKind.INVOICE, InvoiceKind.DOWN_PAYMENT),
+            lines__order_links__order_id=order.pk,
+        )
+        .exclude(pk=invoice.pk)
+        .distinct()
+    )
+    if not all(_attributable(other, order) for other in [invoice, *others]):
+        return
+    billed: dict[tuple[str, Decimal], Decimal] = defaultdict(lambda: ZERO)
+    for other in others:
+        for key, taxable in _taxable_by_group(other).items():
+            billed[key] += taxable
+    lines = list(invoice.lines.all())
+    samples = {
+        (line.vat_category, normalise_rate(line.vat_rate)): line for line in order.lines.all()
+    }
+    lines_net: dict[tuple[str, Decimal], Decimal] = defaultdict(lambda: ZERO)
+    basis: dict[tuple[str, Decimal], Decimal] = defaultdict(lambda: ZERO)
+    for line in lines:
+        key = (line.vat_category, normalise_rate(line.vat_rate))
+        net = line_amounts(line.quantity, line.unit_price, line.discount_rate).net_amount
+        lines_net[key] += net
+        if line.deducted_invoice_id is None:
+            basis[key] += net
+    for group in order.vat_breakdown:
+        key = (group["category"], normalise_rate(Decimal(group["rate"])))
+        wanted = Decimal(group["taxable_amount"]) - billed[key]
+        amount = rounding_adjustment(
+            lines_net=lines_net[key],
+            basis=basis[key],
+            discount_rate=invoice.discount_rate,
+            wanted=wanted,
+        )
+        if not amount or key not in samples:
+            continue
+        sample = samples[key]
+        actions.add_invoice_line(
+            invoice,
+            by=by,
+            label=f"{ROUNDING_LABEL} sur la commande {order.number}",
+            quantity=Decimal(1) if amount > 0 else Decimal(-1),
+            unit_code="C62",
+            unit_price=abs(amount),
+            vat_rate=key[1],
+            vat_category=key[0],
+            vat_rate_code=sample.vat_rate_code,
+            vat_exemption_reason=sample.vat_exemption_reason,
+            vat_exemption_code=sample.vat_exemption_code,
+        )
 
 
 def _check_items(items: Sequence[Item]) -> None:
