@@ -1904,6 +1904,12 @@ TRANSLATIONS.update(
             "%(done)s / %(total)s factures traitées, %(count)s émises"
         ),
         "of %(base)s": "de %(base)s",
+        "Invoiced in all: %(excl)s excl. VAT, %(vat)s VAT, %(incl)s incl. VAT.": (
+            "Facturé en tout : %(excl)s HT, %(vat)s de TVA, %(incl)s TTC."
+        ),
+        "The VAT differs by %(difference)s: each invoice rounds its own VAT to the cent.": (
+            "La TVA diffère de %(difference)s : chaque facture arrondit sa propre TVA au centime."
+        ),
     }
 )
 
@@ -1926,6 +1932,7 @@ TRANSLATIONS.update(
         "Left to refund": "Reste à rembourser",
         "Payments received": "Paiements reçus",
         "Credit notes set against it": "Avoirs imputés",
+        "Credit notes": "Avoirs",
     }
 )
 
@@ -2067,33 +2074,6 @@ TRANSLATIONS.update(
         "would invoice %(customer)s: %(count)s line(s)": "facturerait %(customer)s : %(count)s ligne(s)",
         "%(count)s invoice(s) would be issued": "%(count)s facture(s) seraient émises",
         "%(count)s invoice(s) issued": "%(count)s facture(s) émise(s)",
-    }
-)
-
-
-# Issue 3 audit: order invoicing buttons, down-payment refusals, batch counts, discount base.
-TRANSLATIONS.update(
-    {
-        "This order is fully invoiced: there is nothing left to take a down payment on.": (
-            "Cette commande est entièrement facturée : il ne reste rien sur quoi prendre "
-            "un acompte."
-        ),
-        "Part of this order is already invoiced: a down payment is only taken before any of "
-        "the order is invoiced. Invoice the rest with its delivery or the whole order.": (
-            "Une partie de cette commande est déjà facturée : un acompte ne se prend "
-            "qu'avant toute facturation de la commande. Facturez le reste avec sa livraison "
-            "ou la commande entière."
-        ),
-        "Fully invoiced": "Entièrement facturée",
-        "Already invoiced": "Déjà facturée",
-        "%(counter)s invoice to issue (one per customer, discount and currency).": (
-            "%(counter)s facture à émettre (une par client, remise et devise).",
-            "%(counter)s factures à émettre (une par client, remise et devise).",
-        ),
-        "%(done)s / %(total)s invoices done, %(count)s issued": (
-            "%(done)s / %(total)s factures traitées, %(count)s émises"
-        ),
-        "of %(base)s": "de %(base)s",
     }
 )
 

@@ -161,3 +161,19 @@ def test_a_credit_note_prints_no_payment_mentions(
     printed = invoice_print_data(invoice, list(invoice.lines.all()))
     assert printed["mentions"]["discount"].startswith("Pas d'escompte")
     assert printed["mentions"]["recovery"]
+
+
+def test_the_account_tells_credit_notes_from_payments_on_open_invoices(
+    customer: Party,
+    issue: Callable[..., Invoice],
+    assistant: Any,
+    accountant: Any,
+    client_for: Callable[..., Client],
+) -> None:
+    invoice = issue(customer, "100.00", timezone.localdate())
+    _credit(invoice, assistant, "0.25")
+    url = reverse("payments:account", args=[customer.pk])
+    page = client_for(accountant).get(url).content.decode()
+    row = page.split(f">{invoice.number}</a>", 1)[1].split("</tr>", 1)[0]
+    assert "<td>Partially credited</td>" in row and "Partially paid" not in row
+    assert '<td class="text-end">0,00</td><td class="text-end">30,00</td>' in row

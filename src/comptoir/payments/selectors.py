@@ -183,6 +183,39 @@ def instalments_of(invoice: Invoice) -> list[dict[str, Any]]:
 # -- one document's settlement ----------------------------------------------------------------
 
 
+def receivable_state(open_amount: Decimal, paid: Decimal, credited: Decimal) -> str:
+    """Return an invoice's payment state, money received told apart from credit notes."""
+    if open_amount <= 0:
+        return "paid" if paid > 0 else "credited"
+    if paid > 0:
+        return "partially_paid"
+    return "partially_credited" if credited > 0 else "unpaid"
+
+
+def credited_amounts(settlements: list[InvoiceSettlement]) -> None:
+    """Set on each open invoice its credit notes' part, its money part and state: one query.
+
+    ``credited`` is what credit notes settled, ``received`` the money, ``state_key`` what
+    ``receivable_state`` says of them.
+    """
+    credited: dict[int, Decimal] = dict(
+        Allocation.objects.filter(
+            invoice_id__in=[s.invoice_id for s in settlements], credit_note__isnull=False
+        )
+        .values("invoice_id")
+        .annotate(total=Sum("amount"))
+        .values_list("invoice_id", "total")
+    )
+    for settlement in settlements:
+        credit = credited.get(settlement.invoice_id, ZERO)
+        received = settlement.paid_amount - credit
+        settlement.credited = credit  # type: ignore[attr-defined]
+        settlement.received = received  # type: ignore[attr-defined]
+        settlement.state_key = receivable_state(  # type: ignore[attr-defined]
+            settlement.open_amount, received, credit
+        )
+
+
 def settlement_of(invoice: Invoice) -> dict[str, Any] | None:
     """Return how an issued invoice or credit note was settled, money apart from credit notes.
 
@@ -193,6 +226,7 @@ def settlement_of(invoice: Invoice) -> dict[str, Any] | None:
     settlement = InvoiceSettlement.objects.filter(invoice=invoice).first()
     if settlement is None:
         return None
+    rows: list[tuple[Invoice | None, Decimal]]
     if invoice.kind == InvoiceKind.CREDIT_NOTE:
         offsets = Allocation.objects.filter(credit_note=invoice).select_related("invoice")
         rows = [(a.invoice, a.amount) for a in offsets.order_by("date", "pk")]
@@ -203,14 +237,8 @@ def settlement_of(invoice: Invoice) -> dict[str, Any] | None:
     paid = settlement.paid_amount - offset
     if invoice.kind == InvoiceKind.CREDIT_NOTE:
         state = "refunded" if settlement.open_amount <= 0 else "open"
-    elif settlement.open_amount <= 0:
-        state = "paid" if paid > 0 else "credited"
-    elif paid > 0:
-        state = "partially_paid"
-    elif offset > 0:
-        state = "partially_credited"
     else:
-        state = "unpaid"
+        state = receivable_state(settlement.open_amount, paid, offset)
     return {
         "settlement": settlement,
         "state": state,
