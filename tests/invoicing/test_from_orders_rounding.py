@@ -14,6 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.urls import reverse
+from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -92,7 +94,7 @@ def _sums(invoices: list[Invoice]) -> tuple[Decimal, Decimal, Decimal]:
 
 
 def test_the_audit_order_of_40_22_bills_40_22_excl_vat_exactly(
-    company: Any, assistant: Any
+    company: Any, assistant: Any, client_for: Any
 ) -> None:
     # Two lines split 3 + 4 and 1 + 2 across two deliveries, 10 % off, 50 % down payment.
     party = PartyFactory(name="Client Arrondi", siren="404833048")
@@ -115,6 +117,18 @@ def test_the_audit_order_of_40_22_bills_40_22_excl_vat_exactly(
     assert final.lines.filter(deducted_invoice__isnull=False).exists()
     for invoice in invoices:
         _assert_valid(invoice)
+    # The order page says what was invoiced in all, and that the VAT differs by a cent.
+    assert from_orders.billed_totals(order) == {
+        "tax_basis": excl,
+        "vat": vat,
+        "total": incl,
+        "vat_difference": vat - order.vat_amount,
+    }
+    with translation.override("en"):
+        page = client_for(assistant).get(reverse("sales:order_detail", args=[order.pk]))
+    html = page.content.decode()
+    assert 'id="order-billed"' in html
+    assert ('id="order-billed-difference"' in html) == (vat != order.vat_amount)
 
 
 quantities = st.decimals(min_value=Decimal("1"), max_value=Decimal("40"), places=0)

@@ -401,6 +401,35 @@ def _absorb_rounding(invoice: Invoice, order: Order, *, by: Any) -> None:
         )
 
 
+def billed_totals(order: Order) -> dict[str, Decimal] | None:
+    """What the order's invoices bill in all, once nothing is left to invoice; else None.
+
+    Excl. VAT it is the order's (the completing invoice absorbs the rounding); VAT may differ
+    by the cents each invoice rounds (see ``_absorb_rounding``): the order page shows it.
+    None too when an invoice also bills other orders (its totals are not this order's).
+    """
+    if left_to_invoice(order):
+        return None
+    invoices = list(
+        Invoice.objects.filter(
+            kind__in=(InvoiceKind.INVOICE, InvoiceKind.DOWN_PAYMENT),
+            lines__order_links__order_id=order.pk,
+        ).distinct()
+    )
+    if not invoices or not all(_attributable(invoice, order) for invoice in invoices):
+        return None
+    for invoice in invoices:
+        if not invoice.is_issued:
+            actions.apply_totals(invoice, list(invoice.lines.all()))  # in memory only
+    vat = sum((invoice.vat_amount for invoice in invoices), ZERO)
+    return {
+        "tax_basis": sum((invoice.tax_basis_amount for invoice in invoices), ZERO),
+        "vat": vat,
+        "total": sum((invoice.total_amount for invoice in invoices), ZERO),
+        "vat_difference": vat - order.vat_amount,
+    }
+
+
 def _check_items(items: Sequence[Item]) -> None:
     """Refuse quantities beyond what is ordered (less cancelled) and not yet invoiced."""
     invoiced = invoiced_quantities([item.order_line.pk for item in items])

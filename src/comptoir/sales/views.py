@@ -550,6 +550,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             # Buttons only when the action would do something (the actions still refuse).
             "has_to_invoice": can_invoice and bool(from_orders.left_to_invoice(order)),
             "can_down_payment": can_invoice and from_orders.down_payment_refusal(order) is None,
+            "billed": from_orders.billed_totals(order),
             "history": history_for(order)[:20],
         },
     )
