@@ -6,13 +6,17 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
-from django.db.models import Count, Sum
+from django.db.models import Count, Min, Sum
+from django.utils import timezone
 
+from comptoir.core.models import AuditEntry
 from comptoir.demo.builder import build_demo
 from comptoir.documents.models import ArchivedDocument
 from comptoir.invoicing.models import Invoice, InvoiceKind, InvoiceLine
 from comptoir.invoicing.order_links import OrderInvoiceLink
+from comptoir.parties.models import Party
 from comptoir.sales.models import Order, Quote
+from comptoir.sales.selectors import documents_of_party
 from comptoir.stock.models import Delivery
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -68,3 +72,40 @@ def test_two_years_of_sales_history() -> None:
     assert all(i.buyer["delivery_address"] != i.buyer["address"] for i in shipped_elsewhere)
     assert Delivery.objects.filter(backorder_of__isnull=False).exists()
     assert Decimal(0) < sum(i.total_amount for i in issued if i.kind == InvoiceKind.INVOICE)
+    # Every customer's Documents list holds more than invoices: its latest quote and
+    # delivery note at least (once only the last two months had any).
+    for party_id in set(Quote.objects.values_list("party", flat=True)):
+        kinds = set(documents_of_party(Party(pk=party_id)).values_list("kind", flat=True))
+        assert "quote_pdf" in kinds
+    shipped = Delivery.objects.filter(status="shipped").values_list("order__party", flat=True)
+    for party_id in set(shipped):
+        kinds = set(documents_of_party(Party(pk=party_id)).values_list("kind", flat=True))
+        assert "delivery_note_pdf" in kinds
+    # Parties were created before their first document, not on the day the demo was built.
+    today = timezone.localdate()
+    first_quote = dict(
+        Quote.objects.values("party")
+        .annotate(first=Min("issue_date"))
+        .values_list("party", "first")
+    )
+    created = {
+        entry.object_id: entry.at for entry in AuditEntry.objects.filter(action="create_party")
+    }
+    for party in Party.objects.all():
+        assert timezone.localdate(party.created_at) < today
+        if party.pk in first_quote:
+            assert timezone.localdate(party.created_at) < first_quote[party.pk]
+        assert created[str(party.pk)] == party.created_at
+    # Histories read the day things happened: the customer's answer, the payments.
+    accepted = Quote.objects.filter(status="accepted").order_by("pk").first()
+    assert accepted is not None
+    answer = AuditEntry.objects.get(action="accept_quote", object_id=str(accepted.pk))
+    assert answer.at == accepted.answered_at
+    assert timezone.localdate(answer.at) < today
+    oldest_payment = AuditEntry.objects.filter(action="record_payment").order_by("at").first()
+    assert oldest_payment is not None
+    assert timezone.localdate(oldest_payment.at).year < today.year
+    # ...and the Documents list the day each PDF was produced.
+    oldest_pdf = ArchivedDocument.objects.order_by("created_at").first()
+    assert oldest_pdf is not None
+    assert timezone.localdate(oldest_pdf.created_at).year < today.year

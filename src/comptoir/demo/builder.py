@@ -7,8 +7,9 @@ name key goes through the same normalisers the actions use, so the data obeys th
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -406,7 +407,67 @@ def build_demo(
     report.counts.update(catalogue_builder.build_catalogue(gen, users))
     for builder in EXTRA_BUILDERS:
         builder(gen, users, report)
+    backdate_parties(gen, users["sophie"])
     return report
+
+
+def backdate_parties(gen: Generator, by: User) -> None:
+    """Date each party's creation (and its "create_party" entry) before its first document.
+
+    Bulk-created, the parties would all read "created today" beside two years of history.
+    """
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import Min
+
+    from comptoir.core.models import AuditEntry
+    from comptoir.invoicing.models import Invoice
+    from comptoir.sales.models import Quote
+
+    rng = gen.rng
+    today = timezone.localdate()
+    earliest = today - timedelta(days=31 * 24 + 120)  # before the two years of sales
+    first: dict[int, date] = {}
+    for model in (Quote, Invoice):
+        rows = model.objects.values("party").annotate(first=Min("issue_date"))
+        for row in rows.values_list("party", "first"):
+            if row[1] is not None:
+                first[row[0]] = min(first.get(row[0], row[1]), row[1])
+    kind = ContentType.objects.get_for_model(Party)
+    with transaction.atomic():
+        for chunk in _chunks(Party.objects.only("pk", "name").order_by("pk"), 2000):
+            entries = []
+            for party in chunk:
+                if party.pk in first:
+                    day = first[party.pk] - timedelta(days=rng.randint(3, 90))
+                else:
+                    day = earliest + timedelta(days=rng.randint(0, (today - earliest).days - 1))
+                party.created_at = timezone.make_aware(
+                    datetime.combine(day, time(rng.randint(8, 17), rng.randint(0, 59)))
+                )
+                entries.append(
+                    AuditEntry(
+                        at=party.created_at,
+                        actor=by,
+                        action="create_party",
+                        content_type=kind,
+                        object_id=str(party.pk),
+                        object_repr=party.name[:200],
+                        changes={"name": party.name},
+                    )
+                )
+            Party.objects.bulk_update(chunk, ["created_at"])
+            AuditEntry.objects.bulk_create(entries)
+
+
+def _chunks(queryset: Any, size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for row in queryset.iterator(chunk_size=size):
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def demo_exists() -> bool:

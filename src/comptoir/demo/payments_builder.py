@@ -29,6 +29,7 @@ DEMO_ICS = "FR72ZZZ123456"
 
 
 def build_payments(gen: Generator, users: dict[str, User], report: DemoReport) -> None:
+    from comptoir.demo.sales_builder import AuditClock
     from comptoir.dunning import actions as dunning
     from comptoir.payments import actions
     from comptoir.payments.models import InvoiceSettlement
@@ -40,6 +41,7 @@ def build_payments(gen: Generator, users: dict[str, User], report: DemoReport) -
     assistant = users["sophie"]
     today = timezone.localdate()
     actions.sync_settlements()
+    clock = AuditClock()
     late_payers = set(
         Party.objects.filter(notes__startswith="Payeur en retard").values_list("pk", flat=True)
     )
@@ -53,6 +55,8 @@ def build_payments(gen: Generator, users: dict[str, User], report: DemoReport) -
             actions.offset_credit_note(
                 note, invoice=note.corrects, amount=amount, by=accountant, on=note.issue_date
             )
+            assert note.issue_date is not None
+            clock.stamp(note.issue_date, 12)
     statement_lines: list[tuple[date, Decimal, str, str]] = []
     counts = {"payments": 0, "open invoices": 0}
     settlements = InvoiceSettlement.objects.filter(
@@ -74,14 +78,16 @@ def build_payments(gen: Generator, users: dict[str, User], report: DemoReport) -
                 (paid_on, amount, invoice.party.name.upper(), f"REGLEMENT {invoice.number}")
             )
             continue
+        received = max(paid_on, settlement.issue_date)
         actions.record_payment(
             party=invoice.party,
             amount=amount,
             method=rng.choice(METHODS),
-            date=max(paid_on, settlement.issue_date),
+            date=received,
             allocations=[(invoice, amount)],
             by=accountant,
         )
+        clock.stamp(received, 11)
         counts["payments"] += 1
     _bank_statement(statement_lines, today, accountant)
     _sepa(accountant)
