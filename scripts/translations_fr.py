@@ -2066,6 +2066,13 @@ TRANSLATIONS.update(
         "sent %(date)s": "envoyé le %(date)s",
         "%(count)d quote would get a follow-up task": ("%(count)d devis aurait une tâche de relance", "%(count)d devis auraient une tâche de relance"),
         "%(count)d quote got a follow-up task": ("%(count)d devis a reçu une tâche de relance", "%(count)d devis ont reçu une tâche de relance"),
+        # Why a file could not be written (the system says it in English)
+        "a file of that name is in the way": "un fichier de ce nom est dans le chemin",
+        "it is a folder": "c'est un dossier",
+        "permission denied": "permission refusée",
+        "no such file or folder": "fichier ou dossier introuvable",
+        "no space left on the device": "plus de place sur le disque",
+        "read-only file system": "système de fichiers en lecture seule",
         # comptoir invoices run
         "Invoice every delivered, uninvoiced order line.": "Facturer toutes les lignes de commande livrées et non facturées.",
         "Deliveries shipped up to YYYY-MM-DD (today).": "Livraisons expédiées jusqu'au AAAA-MM-JJ (aujourd'hui).",

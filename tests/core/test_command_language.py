@@ -91,3 +91,17 @@ def test_every_command_output_follows_the_application_language(settings: Any) ->
     assert "Intérêts de retard (76 jours)\u00a0: 31,34\u00a0€" in text
     assert "13,15" in text and "13.15" not in text  # the rate, French style too
     assert "Total exigible" in text and "Late interest" not in text
+
+
+@pytest.mark.django_db
+def test_why_a_folder_cannot_be_written_is_french_too(
+    settings: Any, monkeypatch: Any, capsys: Any, tmp_path: Any
+) -> None:
+    # Once "Impossible d'écrire dans /etc/passwd : File exists." (the system's English).
+    settings.LANGUAGE_CODE = "fr"
+    in_the_way = tmp_path / "a-file"
+    in_the_way.write_text("")
+    argv = ["comptoir", "invoices", "export", "--format", "cii", "--out", str(in_the_way)]
+    status, err = _run(argv, monkeypatch, capsys)
+    assert status == 1
+    assert "un fichier de ce nom est dans le chemin" in err and "File exists" not in err

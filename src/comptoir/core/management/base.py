@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from typing import Any
 
@@ -33,6 +34,25 @@ ARGPARSE_MESSAGES = (
     gettext_noop("invalid choice: %(value)r (choose from %(choices)s)"),
     gettext_noop("%(prog)s: error: %(message)s\n"),
 )
+
+
+# Why a file could not be written, in the command's language (the system says it in English).
+OS_ERROR_REASONS = {
+    errno.EEXIST: gettext_noop("a file of that name is in the way"),
+    errno.ENOTDIR: gettext_noop("a file of that name is in the way"),
+    errno.EISDIR: gettext_noop("it is a folder"),
+    errno.EACCES: gettext_noop("permission denied"),
+    errno.EPERM: gettext_noop("permission denied"),
+    errno.ENOENT: gettext_noop("no such file or folder"),
+    errno.ENOSPC: gettext_noop("no space left on the device"),
+    errno.EROFS: gettext_noop("read-only file system"),
+}
+
+
+def os_error_reason(error: OSError) -> str:
+    """Say why a file operation failed, translated when the reason is a usual one."""
+    reason = OS_ERROR_REASONS.get(error.errno or 0)
+    return gettext(reason) if reason else str(error.strerror or error)
 
 
 class ComptoirCommand(BaseCommand):

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from tqdm import tqdm
 
 from comptoir.core.exports import neutralise
-from comptoir.core.management.base import ComptoirCommand
+from comptoir.core.management.base import ComptoirCommand, os_error_reason
 from comptoir.customerfile import cli as customer_cli
 from comptoir.customerfile.dedupe import DedupeResult, deduplicate_customers
 from comptoir.customerfile.spreadsheets import (
@@ -108,7 +108,8 @@ def run_dedupe(command: BaseCommand, options: dict[str, Any]) -> None:
         ) from exc
     except OSError as exc:
         raise CommandError(
-            _("Cannot write %(path)s: %(reason)s") % {"path": output, "reason": exc.strerror}
+            _("Cannot write %(path)s: %(reason)s")
+            % {"path": output, "reason": os_error_reason(exc)}
         ) from exc
     merged = int((result.decision == DedupeResult.MERGED).sum())
     review = int((result.decision == DedupeResult.REVIEW).sum())

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from tqdm import tqdm
 
-from comptoir.core.management.base import ComptoirCommand
+from comptoir.core.management.base import ComptoirCommand, os_error_reason
 from comptoir.invoicing import selectors
 from comptoir.invoicing.batch import add_run_arguments, handle_run
 from comptoir.invoicing.exports import export_document
@@ -38,7 +38,7 @@ def _out_folder(raw: str) -> Path:
     except OSError as exc:
         raise CommandError(
             _("Cannot write into %(path)s: %(reason)s.")
-            % {"path": raw, "reason": exc.strerror or exc}
+            % {"path": raw, "reason": os_error_reason(exc)}
         ) from None
     return out
 
@@ -86,7 +86,7 @@ class Command(ComptoirCommand):
             except OSError as exc:
                 raise CommandError(
                     _("Cannot write %(path)s: %(reason)s.")
-                    % {"path": out / filename, "reason": exc.strerror or exc}
+                    % {"path": out / filename, "reason": os_error_reason(exc)}
                 ) from None
             count += 1
         self.stdout.write(
