@@ -270,7 +270,7 @@ def invoice_print_data(invoice: Invoice, lines: Sequence[InvoiceLine]) -> dict[s
             "has_prepaid": bool(invoice.prepaid_amount),
             "due": money(invoice.due_amount),
         },
-        "due_label": "Montant à rembourser" if invoice.is_credit_note else "Net à payer",
+        "due_label": "Montant de l'avoir" if invoice.is_credit_note else "Net à payer",
         "currency_symbol": CURRENCY_SYMBOLS.get(invoice.currency, invoice.currency),
         "payment": payment_text(invoice),
         # Payment mentions (L441-10): an invoice's, not a credit note's, which nobody pays late.
