@@ -131,6 +131,28 @@ def test_the_audit_order_of_40_22_bills_40_22_excl_vat_exactly(
     assert ('id="order-billed-difference"' in html) == (vat != order.vat_amount)
 
 
+def test_a_partial_invoice_leaving_less_than_the_down_payment_deducts_it(
+    company: Any, assistant: Any
+) -> None:
+    # 30 % down payment (300,00), then 8 of 10 shipped and invoiced: the 2 left (200,00) could
+    # not absorb the down payment, so the partial invoice deducts it; the final one is positive.
+    party = PartyFactory(name="Client Acompte", siren="404833048")
+    order = _order(party, assistant, [(Decimal("10"), Decimal("100"), Decimal("0"), "tva-20")])
+    invoices = _bill_in_parts(order, assistant, Decimal("30"), Decimal("0.8"), produce=True)
+    down, partial, final = invoices
+    assert [i.tax_basis_amount for i in invoices] == [
+        Decimal("300.00"),
+        Decimal("500.00"),
+        Decimal("200.00"),
+    ]
+    assert partial.lines.filter(deducted_invoice=down).exists()
+    assert not final.lines.filter(deducted_invoice__isnull=False).exists()
+    order.refresh_from_db()
+    assert sum((i.tax_basis_amount for i in invoices), Decimal(0)) == order.tax_basis_amount
+    for invoice in invoices:
+        _assert_valid(invoice)
+
+
 quantities = st.decimals(min_value=Decimal("1"), max_value=Decimal("40"), places=0)
 prices = st.decimals(min_value=Decimal("0.5000"), max_value=Decimal("250"), places=4)
 line_discounts = st.sampled_from([Decimal(0), Decimal(0), Decimal("5"), Decimal("12.5")])
@@ -147,9 +169,8 @@ order_lines = st.lists(st.tuples(quantities, prices, line_discounts, codes), min
     lines=order_lines,
     discount=st.sampled_from([Decimal(0), Decimal("3"), Decimal("10"), Decimal("33.33")]),
     down_rate=st.sampled_from([None, Decimal("30"), Decimal("50"), Decimal("12.34")]),
-    # The first delivery stays under what the down payment leaves: the interim invoice does not
-    # deduct it, so more would leave the final invoice negative (refused at issue).
-    share=st.sampled_from([Decimal(0), Decimal("0.3"), Decimal("0.45")]),
+    # A first delivery worth more than what the down payment leaves deducts it itself.
+    share=st.sampled_from([Decimal(0), Decimal("0.3"), Decimal("0.45"), Decimal("0.8")]),
 )
 def test_the_invoices_of_an_order_add_up_to_it(
     company: Any,

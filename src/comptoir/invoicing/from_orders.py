@@ -146,6 +146,41 @@ def _pending_down_payments(order_ids: Sequence[int]) -> list[Invoice]:
     )
 
 
+def _discounted_value(order: Order, quantities: Sequence[tuple[OrderLine, Decimal]]) -> Decimal:
+    """What these quantities of the order's lines are worth excl. VAT, after its discounts."""
+    value = sum(
+        (
+            line_amounts(quantity, line.unit_price, line.discount_rate).net_amount
+            for line, quantity in quantities
+        ),
+        ZERO,
+    )
+    return value - document_allowance(value, order.discount_rate)
+
+
+def _rest_below_down_payments(order: Order, items: Sequence[Item]) -> bool:
+    """Whether this (partial) invoice of the order deducts its pending down payments.
+
+    The final invoice deducts the down payments; if a partial invoice bills so much that the
+    rest is worth less than them, the final invoice would come out negative and could not be
+    issued. So the partial invoice that leaves less than the down payments to bill deducts
+    them itself, when it is worth at least as much (otherwise the final invoice still does,
+    as before). Excl. VAT, after discounts; the order's invoices still add up to it.
+    """
+    pending = _pending_down_payments([order.pk])
+    if not pending:
+        return False
+    advanced = sum(
+        (Decimal(group["taxable_amount"]) for dp in pending for group in dp.vat_breakdown), ZERO
+    )
+    lines = {line.pk: line for line in order.lines.all()}
+    rest = _discounted_value(
+        order, [(lines[pk], quantity) for pk, quantity in left_to_invoice(order).items()]
+    )
+    this = _discounted_value(order, [(item.order_line, item.quantity) for item in items])
+    return rest < advanced <= this
+
+
 def _fully_invoiced(order: Order) -> bool:
     lines = list(order.lines.all())
     invoiced = invoiced_quantities([line.pk for line in lines])
@@ -261,7 +296,13 @@ def write_invoice(
         ]
     )
     final_orders = [pk for pk, order in orders.items() if _fully_invoiced(order)]
-    for down_payment in _pending_down_payments(final_orders):
+    deducting = final_orders + [
+        pk
+        for pk, order in orders.items()
+        if pk not in final_orders
+        and _rest_below_down_payments(order, [i for i in items if i.order_line.order_id == pk])
+    ]
+    for down_payment in _pending_down_payments(deducting):
         actions.deduct_down_payment(invoice, down_payment=down_payment, by=by)
     if len(final_orders) == 1 and len(orders) == 1:
         _absorb_rounding(invoice, orders[final_orders[0]], by=by)
