@@ -14,6 +14,18 @@ from comptoir.invoicing.models import InvoiceKind, OperationCategory
 from comptoir.parties.models import Party
 
 
+def document_discount_field(*, required: bool = True) -> forms.DecimalField:
+    """The document discount of a quote, an order or an invoice, in percent."""
+    return forms.DecimalField(
+        label=_("Document discount (%)"),
+        min_value=Decimal(0),
+        max_value=Decimal(100),
+        decimal_places=2,
+        initial=Decimal(0),
+        required=required,
+    )
+
+
 class InvoiceForm(StyledFormMixin, forms.Form):
     party = forms.ModelChoiceField(
         label=_("Customer"), queryset=Party.objects.customers().active().order_by("name")
@@ -29,13 +41,7 @@ class InvoiceForm(StyledFormMixin, forms.Form):
     operation_category = forms.ChoiceField(
         label=_("Operation category"), choices=OperationCategory.choices
     )
-    discount_rate = forms.DecimalField(
-        label=_("Document discount (%)"),
-        min_value=Decimal(0),
-        max_value=Decimal(100),
-        decimal_places=2,
-        initial=Decimal(0),
-    )
+    discount_rate = document_discount_field()
     buyer_reference = forms.CharField(label=_("Customer reference"), required=False, max_length=100)
     purchase_order_reference = forms.CharField(
         label=_("Purchase order reference"), required=False, max_length=100

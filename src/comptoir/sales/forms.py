@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from comptoir.catalogue.models import Product, Unit, VatRate
 from comptoir.core.forms import StyledFormMixin
+from comptoir.invoicing.forms import document_discount_field
 from comptoir.invoicing.models import OperationCategory
 from comptoir.parties.models import Address, Party
 
@@ -30,13 +31,7 @@ class QuoteForm(StyledFormMixin, forms.Form):
     operation_category = forms.ChoiceField(
         label=_("Operation category"), choices=OperationCategory.choices
     )
-    discount_rate = forms.DecimalField(
-        label=_("Document discount (%)"),
-        min_value=Decimal(0),
-        max_value=Decimal(100),
-        decimal_places=2,
-        initial=Decimal(0),
-    )
+    discount_rate = document_discount_field()
     email = forms.EmailField(
         label=_("Send to"), required=False, help_text=_("Empty: the customer's email.")
     )
@@ -228,14 +223,7 @@ class OrderForm(OrderFromQuoteForm):
     operation_category = forms.ChoiceField(
         label=_("Operation category"), choices=OperationCategory.choices
     )
-    discount_rate = forms.DecimalField(
-        label=_("Document discount (%)"),
-        min_value=Decimal(0),
-        max_value=Decimal(100),
-        decimal_places=2,
-        initial=Decimal(0),
-        required=False,
-    )
+    discount_rate = document_discount_field(required=False)
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
