@@ -2030,10 +2030,16 @@ TRANSLATIONS.update(
         "One document, e.g. FA-2026-000123.": "Un seul document, par ex. FA-2026-000123.",
         "Documents issued on or after YYYY-MM-DD.": "Documents émis à partir du AAAA-MM-JJ.",
         "No issued document is numbered %(number)s.": "Aucun document émis ne porte le numéro %(number)s.",
-        "%(count)d file written to %(folder)s": ("%(count)d fichier écrit dans %(folder)s", "%(count)d fichiers écrits dans %(folder)s"),
+        "%(count)d file written to %(folder)s": (
+            "%(count)d fichier écrit dans %(folder)s",
+            "%(count)d fichiers écrits dans %(folder)s",
+        ),
         "Recompute the hash chain of issued documents; exit 1 naming the first that differs.": "Recalculer la chaîne d'empreintes des documents émis ; code de sortie 1 et nom du premier qui diffère.",
         "Ledger broken at %(number)s (chain index %(index)s): %(reason)s; the %(checked)s document(s) before it are intact.": "Registre rompu à %(number)s (rang %(index)s dans la chaîne) : %(reason)s ; les %(checked)s document(s) qui le précèdent sont intacts.",
-        "Ledger intact: %(count)d document verified.": ("Registre intact : %(count)d document vérifié.", "Registre intact : %(count)d documents vérifiés."),
+        "Ledger intact: %(count)d document verified.": (
+            "Registre intact : %(count)d document vérifié.",
+            "Registre intact : %(count)d documents vérifiés.",
+        ),
         # comptoir documents
         "Email archived documents (quotes, order acknowledgements, delivery notes, invoices).": "Envoyer par e-mail les documents archivés (devis, accusés de réception de commande, bons de livraison, factures).",
         "Email one archived document as an attachment.": "Envoyer un document archivé en pièce jointe.",
@@ -2064,8 +2070,14 @@ TRANSLATIONS.update(
         "Mark sent quotes past their validity date expired.": "Marquer expirés les devis envoyés dont la date de validité est passée.",
         "%(count)d quote expired": ("%(count)d devis expiré", "%(count)d devis expirés"),
         "sent %(date)s": "envoyé le %(date)s",
-        "%(count)d quote would get a follow-up task": ("%(count)d devis aurait une tâche de relance", "%(count)d devis auraient une tâche de relance"),
-        "%(count)d quote got a follow-up task": ("%(count)d devis a reçu une tâche de relance", "%(count)d devis ont reçu une tâche de relance"),
+        "%(count)d quote would get a follow-up task": (
+            "%(count)d devis aurait une tâche de relance",
+            "%(count)d devis auraient une tâche de relance",
+        ),
+        "%(count)d quote got a follow-up task": (
+            "%(count)d devis a reçu une tâche de relance",
+            "%(count)d devis ont reçu une tâche de relance",
+        ),
         # Why a file could not be written (the system says it in English)
         "a file of that name is in the way": "un fichier de ce nom est dans le chemin",
         "it is a folder": "c'est un dossier",
