@@ -2097,6 +2097,20 @@ TRANSLATIONS.update(
 )
 
 
+# Dunning runs in words; refused status changes name the statuses.
+TRANSLATIONS.update(
+    {
+        "%(words)s: %(count)s": "%(words)s : %(count)s",
+        "reminders": "relances",
+        "emails sent": "e-mails envoyés",
+        "letters": "lettres",
+        "calls to make": "appels à passer",
+        "failed": "en échec",
+        "to check": "à vérifier",
+    }
+)
+
+
 def save_and_compile(po: polib.POFile, po_path: Path) -> None:
     """Save in gettext's own layout (as msgmerge writes it), then compile checking placeholders."""
     po.save(str(po_path))

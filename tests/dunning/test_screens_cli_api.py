@@ -94,6 +94,7 @@ def test_run_from_the_ui_needs_the_back_office_and_runs_in_the_background(
     assert client_for(accountant).post(reverse("dunning:runs"), data).status_code == 403
     preview = client_for(assistant).post(reverse("dunning:runs"), data)
     assert preview.status_code == 200 and "Rappel amiable" in preview.content.decode()
+    assert "send: 1" in preview.content.decode()  # decisions in words, not codes
     assert not DunningMessage.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(assistant).post(reverse("dunning:runs"), {"run_date": "2026-02-12"})
@@ -101,6 +102,9 @@ def test_run_from_the_ui_needs_the_back_office_and_runs_in_the_background(
     assert DunningMessage.objects.get().status == MessageStatus.SENT
     page = client_for(accountant).get(response["Location"]).content.decode()
     assert customer.name in page
+    assert "emails sent: 1" in page and "emails_sent" not in page
+    runs = client_for(accountant).get(reverse("dunning:runs")).content.decode()
+    assert "emails sent: 1" in runs and "emails_sent" not in runs
 
 
 def test_phone_session_records_an_outcome_in_one_step_and_feeds_the_next_run(

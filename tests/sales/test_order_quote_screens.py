@@ -394,3 +394,17 @@ def test_order_page_names_invoice_kinds(
     page = client_for(assistant).get(f"/sales/orders/{order.pk}/").content.decode()
     invoices = page[page.index('id="order-invoices"') :]
     assert "(Invoice)" in invoices and "(invoice)" not in invoices
+
+
+def test_a_refused_status_change_names_the_statuses_in_words(
+    make_quote: Any, assistant: Any, customer: Any, paper: Any
+) -> None:
+    from django.core.exceptions import ValidationError
+
+    from comptoir.core.states import transition
+    from comptoir.sales.states import QUOTE_TRANSITIONS
+
+    quote = make_quote(customer, [{"product": paper, "quantity": Decimal(1)}])
+    with pytest.raises(ValidationError) as refused:
+        transition(quote, QuoteStatus.ACCEPTED, transitions=QUOTE_TRANSITIONS, by=assistant)
+    assert refused.value.messages == ["Cannot go from Draft to Accepted."]

@@ -9,6 +9,7 @@ from django.db.models import OuterRef, QuerySet, Subquery, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from comptoir.core.money import format_amount
 from comptoir.dunning.models import (
@@ -20,6 +21,40 @@ from comptoir.dunning.models import (
 )
 from comptoir.payments.models import InvoiceSettlement
 from comptoir.payments.selectors import RECEIVABLE_KINDS, _scoped
+
+# What the run decided for each overdue customer, in words.
+DECISIONS = {
+    "send": pgettext_lazy("dunning decision", "send"),
+    "excluded": pgettext_lazy("dunning decision", "excluded"),
+    "disputed": pgettext_lazy("dunning decision", "disputed"),
+    "promised": pgettext_lazy("dunning decision", "payment promised"),
+    "paused": pgettext_lazy("dunning decision", "paused"),
+    "not_yet": pgettext_lazy("dunning decision", "not yet"),
+    "already_sent": pgettext_lazy("dunning decision", "already sent"),
+}
+# What a run's summary counts, in words.
+SUMMARY_LABELS = {
+    "created": gettext_lazy("reminders"),
+    "emails_sent": gettext_lazy("emails sent"),
+    "letters": gettext_lazy("letters"),
+    "calls": gettext_lazy("calls to make"),
+    "failed": gettext_lazy("failed"),
+    "uncertain": gettext_lazy("to check"),
+}
+
+
+def decision_words(decisions: dict[str, int]) -> list[tuple[str, int]]:
+    """A run's decisions per customer as (words, count), in a stable order."""
+    return [(str(DECISIONS.get(key, key)), count) for key, count in sorted(decisions.items())]
+
+
+def summary_words(summary: dict[str, Any]) -> list[tuple[str, Any]]:
+    """A finished run's counts as (words, count), decisions left out."""
+    return [
+        (str(SUMMARY_LABELS.get(key, key)), value)
+        for key, value in (summary or {}).items()
+        if key != "decisions"
+    ]
 
 
 def messages_visible_to(user: Any) -> QuerySet[DunningMessage]:

@@ -60,7 +60,10 @@ def runs(request: HttpRequest) -> HttpResponse:
             "title": _("Dunning"),
             "form": form,
             "report": report,
-            "runs": DunningRun.objects.all()[:60],
+            "report_decisions": selectors.decision_words(report.decisions) if report else [],
+            "runs": [
+                (run, selectors.summary_words(run.summary)) for run in DunningRun.objects.all()[:60]
+            ],
             "can_run": request.user.has_perm("dunning.run_dunning"),
         },
     )
@@ -85,6 +88,7 @@ def run_detail(request: HttpRequest, run_date: str) -> HttpResponse:
         {
             "title": _("Dunning run of %(date)s") % {"date": day},
             "run": run,
+            "summary": selectors.summary_words(run.summary),
             "reminders": reminders[:500],
             "count": reminders.count(),
         },

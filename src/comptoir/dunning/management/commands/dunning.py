@@ -11,22 +11,12 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError, CommandParser
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from tqdm import tqdm
 
 from comptoir.core.management.base import ComptoirCommand
 from comptoir.core.money import format_amount
-
-# What the run decided for each overdue customer, in words.
-DECISIONS = {
-    "send": pgettext_lazy("dunning decision", "send"),
-    "excluded": pgettext_lazy("dunning decision", "excluded"),
-    "disputed": pgettext_lazy("dunning decision", "disputed"),
-    "promised": pgettext_lazy("dunning decision", "payment promised"),
-    "paused": pgettext_lazy("dunning decision", "paused"),
-    "not_yet": pgettext_lazy("dunning decision", "not yet"),
-    "already_sent": pgettext_lazy("dunning decision", "already sent"),
-}
+from comptoir.dunning.selectors import DECISIONS
 
 
 def _date(value: str) -> date:
