@@ -24,7 +24,7 @@ def transition(
     """Check that `obj` may go to status `to`, save it and record the move."""
     current = getattr(obj, field)
     if to not in transitions.get(current, ()):
-        labels = dict(obj._meta.get_field(field).flatchoices)
+        labels = dict(getattr(obj._meta.get_field(field), "flatchoices", ()))
         raise ValidationError(
             _("Cannot go from %(from)s to %(to)s.")
             % {"from": labels.get(current, current), "to": labels.get(to, to)},
