@@ -40,6 +40,7 @@ from comptoir.invoicing.models import (
 )
 from comptoir.invoicing.printing import quantity_text
 from comptoir.parties.models import Address, AddressKind, Party
+from comptoir.parties.selectors import default_address
 
 LEDGER_SERIES = "LEDGER"
 DRAFT_FIELDS = {
@@ -273,18 +274,10 @@ def seller_snapshot(company: Company) -> dict[str, Any]:
     }
 
 
-def _default_address(party: Party, kind: str) -> Address | None:
-    return (
-        party.addresses.filter(kind=kind).order_by("-is_default", "pk").first()
-        if party.pk
-        else None
-    )
-
-
 def buyer_snapshot(invoice: Invoice) -> dict[str, Any]:
     """Return the customer's legal data, billing and (when different) delivery address."""
     party = invoice.party
-    billing = invoice.billing_address or _default_address(party, AddressKind.BILLING)
+    billing = invoice.billing_address or default_address(party, AddressKind.BILLING)
     billing_dict = _address_dict(billing) or {
         "line1": "",
         "line2": "",

@@ -33,10 +33,10 @@ from comptoir.invoicing.models import (
 )
 from comptoir.invoicing.order_links import OrderInvoiceLink
 from comptoir.parties.models import Address, AddressKind
+from comptoir.parties.selectors import default_address
 from comptoir.sales.models import Order, OrderLine
 from comptoir.sales.states import OrderStatus
 from comptoir.stock.models import DeliveryLine
-from comptoir.stock.selectors import default_delivery_address
 from comptoir.stock.states import DeliveryStatus
 
 ZERO = Decimal("0")
@@ -111,7 +111,7 @@ def _delivery_address(items: Sequence[Item], party: Any) -> Address | None:
     default delivery address. Goods sent to several places print none: the invoice has
     room for one delivery address only.
     """
-    default = default_delivery_address(party)
+    default = default_address(party, AddressKind.DELIVERY)
     address_ids = set()
     for item in items:
         delivery = item.delivery_line.delivery if item.delivery_line is not None else None

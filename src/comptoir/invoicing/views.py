@@ -31,7 +31,11 @@ from comptoir.invoicing.printing import address_lines, exemption_reasons, rate_t
 from comptoir.invoicing.selectors import archived_pdf
 from comptoir.invoicing.states import InvoiceStatus
 from comptoir.payments.models import Allocation
-from comptoir.payments.selectors import RECEIVABLE_KINDS, settlement_of
+from comptoir.payments.selectors import (
+    RECEIVABLE_KINDS,
+    RECEIVABLE_STATE_LABELS,
+    settlement_of,
+)
 
 # "Issued" agrees with the document in French: une facture émise, un avoir émis.
 CREDIT_NOTE_STATUSES = {
@@ -94,11 +98,7 @@ def totals_display(invoice: Invoice, lines: list[InvoiceLine]) -> dict[str, Any]
 
 
 PAYMENT_STATE_LABELS = {
-    "unpaid": gettext_lazy("Unpaid"),
-    "partially_paid": gettext_lazy("Partially paid"),
-    "paid": gettext_lazy("Paid"),
-    "partially_credited": gettext_lazy("Partially credited"),
-    "credited": gettext_lazy("Cancelled by credit note"),
+    **RECEIVABLE_STATE_LABELS,
     # A credit note's: what it owes the customer is refunded (or set against invoices).
     "open": gettext_lazy("To refund"),
     "refunded": gettext_lazy("Settled"),

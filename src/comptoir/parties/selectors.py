@@ -20,6 +20,13 @@ SIMILAR_NAME_THRESHOLD = 85
 MAX_NAMES_PER_POSTCODE = 5000
 
 
+def default_address(party: Party | None, kind: str) -> Address | None:
+    """Return the party's address of this kind: the default one, else the first entered."""
+    if party is None or party.pk is None:
+        return None
+    return party.addresses.filter(kind=kind).order_by("-is_default", "pk").first()
+
+
 def parties_visible_to(user: Any) -> QuerySet[Party]:
     """Return the parties the user may see: a sales rep's own portfolio, or all for the office."""
     if reads_everything(user):

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from comptoir.core.money import format_amount
 from comptoir.core.roles import is_sales_rep, reads_everything
@@ -181,6 +182,16 @@ def instalments_of(invoice: Invoice) -> list[dict[str, Any]]:
 
 
 # -- one document's settlement ----------------------------------------------------------------
+
+
+# What ``receivable_state`` says, in words.
+RECEIVABLE_STATE_LABELS = {
+    "unpaid": gettext_lazy("Unpaid"),
+    "partially_paid": gettext_lazy("Partially paid"),
+    "paid": gettext_lazy("Paid"),
+    "partially_credited": gettext_lazy("Partially credited"),
+    "credited": gettext_lazy("Cancelled by credit note"),
+}
 
 
 def receivable_state(open_amount: Decimal, paid: Decimal, credited: Decimal) -> str:

@@ -142,16 +142,6 @@ def _visible_party(request: HttpRequest, pk: int) -> Party:
     return party
 
 
-OPEN_STATE_LABELS = {
-    "unpaid": gettext_lazy("Unpaid"),
-    "partially_paid": gettext_lazy("Partially paid"),
-    "partially_credited": gettext_lazy("Partially credited"),
-    # Not listed (nothing open), named all the same.
-    "paid": gettext_lazy("Paid"),
-    "credited": gettext_lazy("Cancelled by credit note"),
-}
-
-
 @login_required
 def customer_account(request: HttpRequest, pk: int) -> HttpResponse:
     party = _visible_party(request, pk)
@@ -160,7 +150,7 @@ def customer_account(request: HttpRequest, pk: int) -> HttpResponse:
     # Paid and credited apart: a credit note set against an invoice is no payment.
     selectors.credited_amounts(statement["open_items"])
     for settlement in statement["open_items"]:
-        settlement.state_label = OPEN_STATE_LABELS[settlement.state_key]
+        settlement.state_label = selectors.RECEIVABLE_STATE_LABELS[settlement.state_key]
     open_notes = selectors.InvoiceSettlement.objects.filter(
         party=party, kind=InvoiceKind.CREDIT_NOTE, open_amount__gt=0
     ).select_related("invoice")

@@ -29,7 +29,8 @@ from comptoir.core.selectors import current_company
 from comptoir.core.states import transition
 from comptoir.documents.models import ArchivedDocument
 from comptoir.invoicing import calculations
-from comptoir.parties.models import Address, AddressKind, Party
+from comptoir.parties.models import AddressKind, Party
+from comptoir.parties.selectors import default_address
 from comptoir.sales.mailing import fill, template_text
 from comptoir.sales.models import (
     DocumentLine,
@@ -99,10 +100,8 @@ def _user(by: Any) -> Any:
 
 def _with_delivery_address(party: Party, values: dict[str, Any]) -> dict[str, Any]:
     """Default an order's delivery address to the customer's default delivery address."""
-    if values.get("delivery_address") is None and party.pk is not None:
-        values["delivery_address"] = Address.objects.filter(
-            party=party, kind=AddressKind.DELIVERY, is_default=True
-        ).first()
+    if values.get("delivery_address") is None:
+        values["delivery_address"] = default_address(party, AddressKind.DELIVERY)
     return values
 
 

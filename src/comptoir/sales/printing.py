@@ -20,6 +20,7 @@ from comptoir.invoicing.printing import (
     unit_price_text,
 )
 from comptoir.parties.models import Address, AddressKind, Party
+from comptoir.parties.selectors import default_address
 from comptoir.sales.models import DocumentLine, Order, Quote
 
 
@@ -31,10 +32,6 @@ def address_lines(address: Address | None, party: Party) -> list[str]:
     if address.country and address.country != "FR":
         lines.append(address.country)
     return lines
-
-
-def billing_address(party: Party) -> Address | None:
-    return party.addresses.filter(kind=AddressKind.BILLING).order_by("-is_default", "pk").first()
 
 
 def seller_data() -> dict[str, Any]:
@@ -59,7 +56,7 @@ def seller_data() -> dict[str, Any]:
 def buyer_data(party: Party) -> dict[str, Any]:
     return {
         "name": party.name,
-        "address": address_lines(billing_address(party), party),
+        "address": address_lines(default_address(party, AddressKind.BILLING), party),
         "siren": party.siren,
         "vat_number": party.vat_number,
     }

@@ -19,6 +19,8 @@ from comptoir.core.numbering import next_number
 from comptoir.core.states import transition
 from comptoir.documents.models import ArchivedDocument
 from comptoir.invoicing.printing import quantity_text
+from comptoir.parties.models import AddressKind
+from comptoir.parties.selectors import default_address
 from comptoir.sales.actions import refresh_order_status
 from comptoir.sales.models import Order, OrderLine
 from comptoir.stock import selectors
@@ -91,7 +93,8 @@ def create_delivery(
         number=next_number(DELIVERY_SERIES, timezone.localdate().year),
         order=order,
         planned_date=planned_date or order.promised_date,
-        delivery_address=order.delivery_address or selectors.default_delivery_address(order.party),
+        delivery_address=order.delivery_address
+        or default_address(order.party, AddressKind.DELIVERY),
         backorder_of=backorder_of,
         created_by=_user(by),
     )

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from comptoir.invoicing.printing import UNIT_LABELS, french_date, quantity_text
-from comptoir.sales.printing import address_lines, billing_address, buyer_data, seller_data
+from comptoir.parties.models import AddressKind
+from comptoir.parties.selectors import default_address
+from comptoir.sales.printing import address_lines, buyer_data, seller_data
 from comptoir.stock.models import Delivery
-from comptoir.stock.selectors import default_delivery_address
 
 
 def delivery_print_data(delivery: Delivery) -> dict[str, Any]:
@@ -17,8 +18,8 @@ def delivery_print_data(delivery: Delivery) -> dict[str, Any]:
     address = (
         delivery.delivery_address
         or order.delivery_address
-        or default_delivery_address(party)
-        or billing_address(party)
+        or default_address(party, AddressKind.DELIVERY)
+        or default_address(party, AddressKind.BILLING)
     )
     references = [f"Commande : {order.number}"]
     if order.customer_reference:

@@ -11,7 +11,6 @@ from django.db.models.functions import Coalesce
 
 from comptoir.catalogue.models import Product, ProductKind
 from comptoir.core.roles import is_sales_rep, reads_everything
-from comptoir.parties.models import Address, AddressKind
 from comptoir.sales.models import OrderLine
 from comptoir.sales.states import OPEN_ORDER_STATUSES
 from comptoir.stock.models import Delivery, StockMove
@@ -97,10 +96,3 @@ def deliveries_visible_to(user: Any) -> QuerySet[Delivery]:
     if is_sales_rep(user):
         return deliveries.filter(order__party__sales_rep=user)
     return deliveries.none()
-
-
-def default_delivery_address(party: Any) -> Address | None:
-    """Return the customer's default delivery address, if it has one."""
-    if party is None or party.pk is None:
-        return None
-    return Address.objects.filter(party=party, kind=AddressKind.DELIVERY, is_default=True).first()
