@@ -64,10 +64,13 @@ def quantity_text(value: Decimal) -> str:
     return text.rstrip("0").rstrip(",") if "," in text else text
 
 
-def rate_text(value: Decimal) -> str:
+def rate_text(value: Decimal, *, short: bool = False) -> str:
+    """A percentage French style: "20 %", "5,50 %" (``short``: "5,5 %")."""
     text = format_amount(value, places=2).replace("\u202f", NBSP)
     if text.endswith(",00"):
         text = text[:-3]
+    elif short and "," in text and text.endswith("0"):
+        text = text[:-1]
     return f"{text}{NBSP}%"
 
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from comptoir.core.audit import action_label
 from comptoir.core.money import format_amount
+from comptoir.invoicing.printing import rate_text
 from comptoir.sales.states import QuoteStatus
 
 register = template.Library()
@@ -22,12 +23,7 @@ def vat_rate(value: Decimal | str | None) -> str:
     """20 → "20 %", 5.5 → "5,5 %": the rate without its EN 16931 category code."""
     if value is None or value == "":
         return ""
-    text = format_amount(Decimal(str(value)), 2)
-    if text.endswith(",00"):
-        text = text[:-3]
-    elif text.endswith("0") and "," in text:
-        text = text[:-1]
-    return f"{text}\u00a0%"
+    return rate_text(Decimal(str(value)), short=True)
 
 
 @register.filter
