@@ -194,7 +194,8 @@ def build_company() -> Company:
     company.iban = "FR7630006000011234567890189"
     company.bic = "AGRIFRPP"
     company.payment_terms_days = 30
-    company.document_footer = "Bureau & Cie — SAS au capital de 150 000 € — RCS Lyon 552 100 554"
+    # Free text under the legal line (which prints name, form, capital and RCS by itself).
+    company.document_footer = "Fournitures et mobilier de bureau depuis 1987 — www.bureau-et-cie.fr"
     company.full_clean()
     company.save()
     return company
