@@ -2111,6 +2111,61 @@ TRANSLATIONS.update(
 )
 
 
+TRANSLATIONS.update(
+    {
+        "Order lines changed": "Lignes de la commande modifiées",
+        "Edit lines": "Modifier les lignes",
+        "Save the lines": "Enregistrer les lignes",
+        "New line": "Nouvelle ligne",
+        "Lines of order %(number)s": "Lignes de la commande %(number)s",
+        "Lines of order %(number)s saved.": "Lignes de la commande %(number)s enregistrées.",
+        "at least %(floor)s": "au moins %(floor)s",
+        "The order's lines changed meanwhile: reload the page and start again.": (
+            "Les lignes de la commande ont changé entre-temps : rechargez la page et recommencez."
+        ),
+        "%(label)s: already delivered or invoiced at this price; its unit price, "
+        "discount and VAT rate no longer change.": (
+            "%(label)s : déjà livrée ou facturée à ce prix ; son prix unitaire, sa remise "
+            "et son taux de TVA ne changent plus."
+        ),
+        "%(label)s: at least %(floor)s, as %(prepared)s are on a delivery note in "
+        "preparation; cancel that note first to order less.": (
+            "%(label)s : au moins %(floor)s, car %(prepared)s sont sur un bon de livraison "
+            "en préparation ; annulez d'abord ce bon pour commander moins."
+        ),
+        "%(label)s: at least %(floor)s (%(delivered)s delivered, %(invoiced)s invoiced, "
+        "%(cancelled)s cancelled).": (
+            "%(label)s : au moins %(floor)s (%(delivered)s livrés, %(invoiced)s facturés, "
+            "%(cancelled)s annulés)."
+        ),
+        "%(label)s: already delivered or invoiced, the line stays.": (
+            "%(label)s : déjà livrée ou facturée, la ligne reste."
+        ),
+        "%(label)s: on a delivery note in preparation; cancel that note first.": (
+            "%(label)s : sur un bon de livraison en préparation ; annulez d'abord ce bon."
+        ),
+        "The order would total %(total)s € incl. VAT, less than the down payments invoiced "
+        "on it (%(advanced)s € incl. VAT). Keep at least that amount, or credit a down "
+        "payment first.": (
+            "La commande totaliserait %(total)s € TTC, moins que les acomptes facturés "
+            "dessus (%(advanced)s € TTC). Gardez au moins ce montant, ou faites d'abord un "
+            "avoir sur un acompte."
+        ),
+        "Change quantities, prices, discounts, VAT rates and labels, remove lines or add new "
+        "ones (a product priced from the customer's price lists today unless you type a "
+        "price, or a free line). A line already delivered or invoiced keeps its price, "
+        "discount and VAT rate and stays; its quantity cannot fall below what was delivered "
+        "or invoiced.": (
+            "Modifiez les quantités, prix, remises, taux de TVA et libellés, retirez des lignes "
+            "ou ajoutez-en (un article au prix des tarifs du client du jour, sauf si vous "
+            "saisissez un prix, ou une ligne libre). Une ligne déjà livrée ou facturée garde "
+            "son prix, sa remise et son taux de TVA et reste ; sa quantité ne peut pas passer "
+            "sous ce qui a été livré ou facturé."
+        ),
+    }
+)
+
+
 def save_and_compile(po: polib.POFile, po_path: Path) -> None:
     """Save in gettext's own layout (as msgmerge writes it), then compile checking placeholders."""
     po.save(str(po_path))

@@ -45,6 +45,7 @@ ACTION_LABELS: dict[str, Any] = {
     "refuse_quote": gettext_lazy("Refused"),
     "create_order": gettext_lazy("Order created"),
     "update_order": gettext_lazy("Order changed"),
+    "update_order_lines": gettext_lazy("Order lines changed"),
     "cancel_order": gettext_lazy("Order cancelled"),
     "create_follow_up_task": gettext_lazy("Follow-up task created"),
     "queue_email": gettext_lazy("Email queued"),

@@ -42,7 +42,11 @@ from comptoir.sales.models import (
     Quote,
     QuoteLine,
 )
-from comptoir.sales.selectors import LINK_SALT
+from comptoir.sales.selectors import (
+    LINK_SALT,
+    order_down_payments_total,
+    order_line_commitments,
+)
 from comptoir.sales.states import (
     ORDER_TRANSITIONS,
     QUOTE_TRANSITIONS,
@@ -720,6 +724,224 @@ def update_order(order: Order, *, by: Any, **values: Any) -> Order:
     order.updated_at = timezone.now()
     order.save(update_fields=[*values, "updated_at"])
     record_audit(by, "update_order", order, **diff)
+    return order
+
+
+# What changes on a line of an open order; unit and product stay (remove and add instead).
+ORDER_LINE_EDITABLE = frozenset(
+    {"quantity", "unit_price", "discount_rate", "vat", "label", "description"}
+)
+# Once a quantity was shipped or billed at a price, that price no longer changes.
+PRICE_FIELDS = ("unit_price", "discount_rate", "vat_rate_code", "vat_rate", "vat_category")
+AUDITED_LINE_FIELDS = ("label", "description", "quantity", *PRICE_FIELDS)
+
+
+def _quantity_text(quantity: Decimal) -> str:
+    from comptoir.invoicing.printing import quantity_text
+
+    return quantity_text(quantity)
+
+
+def _check_line_change(
+    line: OrderLine,
+    values: dict[str, Any],
+    floors: tuple[Decimal, Decimal, Decimal],
+) -> list[str]:
+    """Return why these new values of an order line are refused (nothing when they are not)."""
+    delivered, invoiced, prepared = floors
+    errors = []
+    if (delivered or invoiced) and any(
+        getattr(line, name) != values[name] for name in PRICE_FIELDS
+    ):
+        errors.append(
+            _(
+                "%(label)s: already delivered or invoiced at this price; its unit price, "
+                "discount and VAT rate no longer change."
+            )
+            % {"label": line.label}
+        )
+    floor = max(delivered + prepared, invoiced) + line.cancelled_quantity
+    if values["quantity"] < floor:
+        if prepared and delivered + prepared >= invoiced:
+            errors.append(
+                _(
+                    "%(label)s: at least %(floor)s, as %(prepared)s are on a delivery note "
+                    "in preparation; cancel that note first to order less."
+                )
+                % {
+                    "label": line.label,
+                    "floor": _quantity_text(floor),
+                    "prepared": _quantity_text(prepared),
+                }
+            )
+        else:
+            errors.append(
+                _(
+                    "%(label)s: at least %(floor)s (%(delivered)s delivered, %(invoiced)s "
+                    "invoiced, %(cancelled)s cancelled)."
+                )
+                % {
+                    "label": line.label,
+                    "floor": _quantity_text(floor),
+                    "delivered": _quantity_text(delivered),
+                    "invoiced": _quantity_text(invoiced),
+                    "cancelled": _quantity_text(line.cancelled_quantity),
+                }
+            )
+    return errors
+
+
+def _line_snapshot(line: OrderLine) -> dict[str, Any]:
+    return {name: getattr(line, name) for name in AUDITED_LINE_FIELDS}
+
+
+def _audited(line: OrderLine) -> dict[str, str]:
+    """A line's audited values as text, decimals with the places the database keeps."""
+    values = {}
+    for name, value in _line_snapshot(line).items():
+        if isinstance(value, Decimal):
+            places = OrderLine._meta.get_field(name).decimal_places  # type: ignore[union-attr]
+            value = value.quantize(Decimal(1).scaleb(-places))
+        values[name] = str(value)
+    return values
+
+
+@transaction.atomic
+def update_order_lines(order: Order, *, by: Any, lines: Sequence[dict[str, Any]]) -> Order:
+    """Set an open order's lines: change, add (with ``id`` absent) and remove (left out) lines.
+
+    ``lines`` lists the order's lines as they should be, in order: an existing line by its
+    ``id`` with the values that change (quantity, unit price, discount, ``vat``, label,
+    description), a new line as on :func:`create_order` (a catalogue ``product`` priced for the
+    customer today, or a free line). A quantity never falls below what is delivered (or on a
+    delivery note in preparation) or invoiced, plus what is cancelled; a line shipped or billed
+    keeps its price, discount and VAT rate and stays; the total incl. VAT never falls below the
+    down payments invoiced on the order. Totals and VAT are recomputed as on creation; stock
+    reserves what open orders still have to deliver, so the new quantities reserve or release.
+    """
+    order = Order.objects.select_for_update().select_related("party").get(pk=order.pk)
+    if not order.is_open:
+        raise ValidationError(
+            _("A delivered or cancelled order no longer changes."), code="order_closed"
+        )
+    existing = {line.pk: line for line in order.lines.select_for_update().order_by("position")}
+    floors = order_line_commitments(list(existing.values()))
+    total_before = order.total_amount
+    if not lines:
+        raise ValidationError(_("An order needs at least one line."), code="no_line")
+    today = timezone.localdate()
+    errors: list[str] = []
+    kept: list[OrderLine] = []
+    changes: list[dict[str, Any]] = []
+    added: list[dict[str, Any]] = []
+    for position, wanted in enumerate(lines, start=1):
+        wanted = dict(wanted)
+        line_id = wanted.pop("id", None)
+        if line_id is None:
+            fields = line_values({"position": position, **wanted}, order.party, today)
+            line = OrderLine(order=order, **fields)
+            try:
+                _check_line(line)
+            except ValidationError as exc:
+                name = line.label or _("New line")
+                errors.extend(f"{name}: {message}" for message in exc.messages)
+                continue
+            kept.append(line)
+            added.append(_audited(line))
+            continue
+        found = existing.get(int(line_id))
+        if found is None or found in kept:
+            raise ValidationError(
+                _("The order's lines changed meanwhile: reload the page and start again."),
+                code="unknown_line",
+            )
+        line = found
+        unknown = set(wanted) - ORDER_LINE_EDITABLE
+        if unknown:
+            raise TypeError(f"fields not changeable on an order line: {sorted(unknown)}")
+        old = _audited(line)
+        vat = wanted.pop("vat", None)
+        if vat is not None:
+            wanted.update(
+                vat_rate_code=vat.code,
+                vat_rate=vat.rate,
+                vat_category=vat.category,
+                vat_exemption_reason=vat.exemption_reason,
+                vat_exemption_code=vat.exemption_code,
+            )
+        new = {name: wanted.get(name, getattr(line, name)) for name in AUDITED_LINE_FIELDS}
+        refusals = _check_line_change(line, new, floors[line.pk])
+        if refusals:
+            errors.extend(refusals)
+            continue
+        for name, value in wanted.items():
+            setattr(line, name, value)
+        line.position = position
+        try:
+            _check_line(line)
+        except ValidationError as exc:
+            errors.extend(f"{line.label}: {message}" for message in exc.messages)
+            continue
+        diff = {
+            name: [old[name], value] for name, value in _audited(line).items() if old[name] != value
+        }
+        if diff:
+            changes.append({"line": line.pk, "label": line.label, **diff})
+        kept.append(line)
+    removed = [line for pk, line in existing.items() if line not in kept]
+    for line in removed:
+        delivered, invoiced, prepared = floors[line.pk]
+        if delivered or invoiced or line.cancelled_quantity:
+            errors.append(
+                _("%(label)s: already delivered or invoiced, the line stays.")
+                % {"label": line.label}
+            )
+        elif prepared:
+            errors.append(
+                _("%(label)s: on a delivery note in preparation; cancel that note first.")
+                % {"label": line.label}
+            )
+    if errors:
+        raise ValidationError(errors, code="line_refused")
+    for line in removed:
+        line.delete()
+    for line in kept:
+        if line.pk is None:
+            line.save()
+        else:
+            line.save(
+                update_fields=[
+                    *AUDITED_LINE_FIELDS,
+                    "vat_exemption_reason",
+                    "vat_exemption_code",
+                    "position",
+                    "net_amount",
+                ]
+            )
+    _refresh_totals(order)
+    advanced = order_down_payments_total(order)
+    if order.total_amount < advanced:
+        from comptoir.invoicing.printing import money
+
+        raise ValidationError(
+            _(
+                "The order would total %(total)s € incl. VAT, less than the down payments "
+                "invoiced on it (%(advanced)s € incl. VAT). Keep at least that amount, or "
+                "credit a down payment first."
+            )
+            % {"total": money(order.total_amount), "advanced": money(advanced)},
+            code="below_down_payments",
+        )
+    refresh_order_status(order, by=by)
+    record_audit(
+        by,
+        "update_order_lines",
+        order,
+        changed=changes,
+        added=added,
+        removed=[_audited(line) for line in removed],
+        total_amount=[total_before, order.total_amount],
+    )
     return order
 
 

@@ -1,4 +1,7 @@
-"""Quotes and orders API: list, read, create, send, turn into an order — through the actions."""
+"""Quotes and orders API: list, read, create, send, turn into an order, change an order's lines.
+
+Everything goes through the actions.
+"""
 
 # No `from __future__ import annotations`: django-ninja reads the annotations at import time.
 
@@ -105,6 +108,24 @@ class OrderOut(Schema):
 
 class OrderDetailOut(OrderOut):
     lines: list[OrderLineOut]
+
+
+class OrderLineChangeIn(Schema):
+    """An order line as it should be: ``id`` of an existing line (the fields left out keep their
+    value), or no ``id`` for a new line (as on a quote: ``product_id`` or a free line)."""
+
+    id: int | None = None
+    product_id: int | None = None
+    label: str | None = None
+    description: str | None = None
+    quantity: Decimal | None = None
+    unit_price: Decimal | None = None
+    discount_rate: Decimal | None = None
+    vat_rate_id: int | None = None
+
+
+class OrderLinesIn(Schema):
+    lines: list[OrderLineChangeIn]
 
 
 class SendIn(Schema):
@@ -244,3 +265,49 @@ def list_orders(
 @router.get("/orders/{order_id}", response=OrderDetailOut)
 def get_order(request: HttpRequest, order_id: int) -> dict[str, Any]:
     return _order_detail(_order(request, order_id))
+
+
+def _order_line_change(line: OrderLineChangeIn) -> dict[str, Any]:
+    from comptoir.catalogue.models import VatRate
+
+    if line.id is None:
+        if line.quantity is None:
+            raise ValidationError({"lines": "A new line needs a quantity."})
+        values = _line_values(
+            LineIn(
+                product_id=line.product_id,
+                label=line.label,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                discount_rate=line.discount_rate or Decimal("0"),
+                vat_rate_id=line.vat_rate_id,
+            )
+        )
+        if line.description:
+            values["description"] = line.description
+        return values
+    if line.product_id is not None:
+        raise ValidationError({"lines": "An order line keeps its product: remove it and add one."})
+    values = {"id": line.id}
+    for name in ("label", "description", "quantity", "unit_price", "discount_rate"):
+        if getattr(line, name) is not None:
+            values[name] = getattr(line, name)
+    if line.vat_rate_id is not None:
+        values["vat"] = get_object_or_404(VatRate, pk=line.vat_rate_id)
+    return values
+
+
+@router.put("/orders/{order_id}/lines", response=OrderDetailOut)
+def update_order_lines(
+    request: HttpRequest, order_id: int, payload: OrderLinesIn
+) -> dict[str, Any]:
+    """Set an open order's lines: listed lines change or are added, lines left out are removed.
+
+    Same rules as the screen: a quantity never below what is delivered or invoiced (plus what
+    is cancelled); a delivered or invoiced line keeps its price, discount and VAT rate and
+    cannot be removed; the total never falls below the down payments invoiced.
+    """
+    order = _order(request, order_id)
+    _require(request, "sales.change_order", order)
+    lines = [_order_line_change(line) for line in payload.lines]
+    return _order_detail(actions.update_order_lines(order, by=request.auth, lines=lines))

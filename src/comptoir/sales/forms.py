@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from comptoir.catalogue.models import Product, Unit, VatRate
@@ -294,3 +295,174 @@ class EmailTemplateForm(StyledFormMixin, forms.Form):
             "Placeholders: $reference, $company, $customer, $total, $valid_until, $link, $sender."
         ),
     )
+
+
+class OrderLineEditForm(OrderLineForm):
+    """A row of the order lines screen: an order line (``line`` given) or a new line.
+
+    An existing line keeps its product and unit; once delivered or invoiced (``locked``) its
+    price, discount and VAT rate are shown but not editable and it cannot be removed.
+    """
+
+    ROW_FIELDS = ("line_id", "product", "label", "unit_price", "vat")
+
+    line_id = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    description = forms.CharField(label=_("Description"), required=False)
+    remove = forms.BooleanField(label=_("Remove"), required=False)
+
+    def __init__(
+        self, *args: Any, line: Any = None, locked: bool = False, floor: Any = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.line = line
+        self.floor = floor
+        self.order_fields(
+            [
+                "line_id",
+                "product",
+                "label",
+                "description",
+                "quantity",
+                "unit_code",
+                "unit_price",
+                "discount_rate",
+                "vat",
+                "remove",
+            ]
+        )
+        if line is None:
+            self.fields["remove"].widget = forms.HiddenInput()
+            return
+        for name in ("product", "unit_code"):
+            self.fields[name].disabled = True
+        # The line's product and VAT rate stay choosable even if no longer active.
+        self.fields["product"].queryset = Product.objects.filter(  # type: ignore[attr-defined]
+            pk=line.product_id
+        )
+        self.fields["vat"].queryset = VatRate.objects.filter(  # type: ignore[attr-defined]
+            Q(active=True) | Q(code=line.vat_rate_code)
+        )
+        self.fields["quantity"].required = True
+        self.fields["unit_price"].required = True
+        if locked:
+            for name in ("unit_price", "discount_rate", "vat", "remove"):
+                self.fields[name].disabled = True
+
+    def has_changed(self) -> bool:
+        if self.line is not None:
+            return True  # an order line stays unless it is removed
+        return super().has_changed()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.line is not None and data.get("line_id") != self.line.pk:
+            raise forms.ValidationError(
+                _("The order's lines changed meanwhile: reload the page and start again.")
+            )
+        return data
+
+    def line_values(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        if self.line is None:
+            values = super().line_values()
+            if data.get("description"):
+                values["description"] = data["description"]
+            return values
+        values = {
+            "id": self.line.pk,
+            "quantity": data["quantity"],
+            "label": data.get("label") or self.line.label,
+            "description": data.get("description") or "",
+        }
+        # A locked line's price fields are shown, not sent: the action keeps them as they are.
+        for name in ("unit_price", "discount_rate", "vat"):
+            if not self.fields[name].disabled and data.get(name) is not None:
+                values[name] = data[name]
+        return values
+
+
+class OrderLinesFormSetBase(OrderLineFormSetBase):
+    """The order's lines (first, as they are) then blank rows for new lines."""
+
+    def __init__(self, *args: Any, order_lines: Any = (), commitments: Any = None, **kwargs: Any):
+        self.order_lines = list(order_lines)
+        self.commitments = commitments or {}
+        super().__init__(*args, **kwargs)
+
+    def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs(index)
+        if index is not None and index < len(self.order_lines):
+            line = self.order_lines[index]
+            delivered, invoiced, prepared = self.commitments.get(line.pk, (0, 0, 0))
+            floor = max(delivered + prepared, invoiced) + line.cancelled_quantity
+            kwargs.update(line=line, locked=bool(delivered or invoiced), floor=floor)
+        return kwargs
+
+    def clean(self) -> None:
+        if self.is_bound and self.total_form_count() < len(self.order_lines):
+            raise forms.ValidationError(
+                _("The order's lines changed meanwhile: reload the page and start again.")
+            )
+        super().clean()
+
+    def line_values(self) -> list[dict[str, Any]]:
+        return [
+            form.line_values()  # type: ignore[attr-defined]
+            for form in self.forms
+            if form.has_changed() and form.cleaned_data and not form.cleaned_data.get("remove")
+        ]
+
+
+OrderLinesFormSet = forms.formset_factory(OrderLineEditForm, formset=OrderLinesFormSetBase, extra=1)
+
+
+def order_line_initial(line: Any) -> dict[str, Any]:
+    """What an order line's row shows first."""
+    return {
+        "line_id": line.pk,
+        "product": line.product_id,
+        "label": line.label,
+        "description": line.description,
+        "quantity": line.quantity,
+        "unit_code": line.unit_code,
+        "unit_price": line.unit_price,
+        "discount_rate": line.discount_rate,
+        "vat": VatRate.objects.filter(code=line.vat_rate_code).first()
+        if line.vat_rate_code
+        else None,
+    }
+
+
+class OrderLinesForm(StyledFormMixin, forms.Form):
+    """An open order's lines: change them, remove them, add new ones (``lines`` formset)."""
+
+    def __init__(
+        self,
+        *args: Any,
+        order_lines: Any,
+        commitments: Any,
+        more_rows: int = 0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        data = self.data if self.is_bound else None
+        if data is not None and more_rows:
+            data = data.copy()
+            total = int(data.get("line-TOTAL_FORMS") or 0)
+            data["line-TOTAL_FORMS"] = str(total + more_rows)
+        lines = list(order_lines)
+        self.lines = OrderLinesFormSet(
+            data=data,
+            prefix="line",
+            initial=[order_line_initial(line) for line in lines],
+            order_lines=lines,
+            commitments=commitments,
+        )
+
+    def is_valid(self) -> bool:
+        header = super().is_valid()
+        lines = self.lines.is_valid()
+        return header and lines
+
+    def line_values(self) -> list[dict[str, Any]]:
+        return self.lines.line_values()

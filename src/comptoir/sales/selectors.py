@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
@@ -16,7 +18,7 @@ from django.utils import timezone
 from comptoir.core.roles import is_sales_rep, reads_everything
 from comptoir.documents.models import ArchivedDocument
 from comptoir.parties.models import Party
-from comptoir.sales.models import FollowUpTask, Order, OutboxMessage, Quote
+from comptoir.sales.models import FollowUpTask, Order, OrderLine, OutboxMessage, Quote
 from comptoir.sales.states import QuoteStatus
 
 LINK_SALT = "comptoir.sales.quote-link"
@@ -123,3 +125,53 @@ def documents_of_party(party: Party) -> QuerySet[ArchivedDocument]:
 
 def emails_of_party(party: Party) -> QuerySet[OutboxMessage]:
     return OutboxMessage.objects.filter(party=party).order_by("-created_at", "-pk")
+
+
+def order_line_commitments(
+    lines: Sequence[OrderLine],
+) -> dict[int, tuple[Decimal, Decimal, Decimal]]:
+    """Return, per order line, its (delivered, invoiced, on delivery notes in preparation)."""
+    from comptoir.invoicing.from_orders import invoiced_quantities  # invoicing imports sales
+    from comptoir.stock.models import DeliveryLine  # stock imports sales
+    from comptoir.stock.states import DeliveryStatus
+
+    ids = [line.pk for line in lines]
+    invoiced = invoiced_quantities(ids)
+    prepared: dict[int, Decimal] = {}
+    for line_id, quantity in DeliveryLine.objects.filter(
+        order_line_id__in=ids, delivery__status=DeliveryStatus.DRAFT
+    ).values_list("order_line_id", "quantity"):
+        prepared[line_id] = prepared.get(line_id, Decimal(0)) + quantity
+    return {
+        line.pk: (
+            line.delivered_quantity,
+            invoiced.get(line.pk, Decimal(0)),
+            prepared.get(line.pk, Decimal(0)),
+        )
+        for line in lines
+    }
+
+
+def order_down_payments_total(order: Order) -> Decimal:
+    """Return what the order's issued down-payment invoices total incl. VAT, net of credit notes."""
+    from comptoir.invoicing.models import Invoice, InvoiceKind  # invoicing imports sales
+    from comptoir.invoicing.states import InvoiceStatus
+
+    down_payments = Invoice.objects.filter(
+        kind=InvoiceKind.DOWN_PAYMENT,
+        status=InvoiceStatus.ISSUED,
+        lines__order_links__order=order,
+    ).distinct()
+    issued = sum((invoice.total_amount for invoice in down_payments), Decimal("0.00"))
+    credited = sum(
+        (
+            note.total_amount
+            for note in Invoice.objects.filter(
+                kind=InvoiceKind.CREDIT_NOTE,
+                status=InvoiceStatus.ISSUED,
+                corrects__in=down_payments,
+            )
+        ),
+        Decimal("0.00"),
+    )
+    return issued - credited

@@ -27,6 +27,7 @@ urlpatterns = [
     path("orders/new/", views.OrderCreate.as_view(), name="order_create"),
     path("orders/<int:pk>/", views.order_detail, name="order_detail"),
     path("orders/<int:pk>/edit/", views.OrderEdit.as_view(), name="order_edit"),
+    path("orders/<int:pk>/lines/", views.OrderLinesEdit.as_view(), name="order_lines_edit"),
     path("orders/<int:pk>/cancel/", views.OrderCancel.as_view(), name="order_cancel"),
     path("orders/<int:pk>/pdf/", views.order_pdf, name="order_pdf"),
     path("orders/<int:pk>/send/", views.order_send, name="order_send"),

@@ -34,6 +34,7 @@ from comptoir.sales.forms import (
     OrderForm,
     OrderFromQuoteForm,
     OrderHeaderForm,
+    OrderLinesForm,
     QuoteForm,
     QuoteHeaderForm,
     RefuseForm,
@@ -599,6 +600,65 @@ class OrderEdit(FormScreen):
             values[name] = values.get(name) or ""
         actions.update_order(order, by=self.request.user, **values)
         messages.success(self.request, _("Order saved."))
+        return redirect("sales:order_detail", pk=order.pk)
+
+
+class OrderLinesEdit(FormScreen):
+    """Change an open order's lines (quantity, price, discount, VAT, label), add or remove lines."""
+
+    form_class = OrderLinesForm
+    template_name = "sales/order_lines_form.html"
+    permission = "sales.change_order"
+    submit_label = gettext_lazy("Save the lines")
+    MORE_ROWS = 3
+
+    def get_object(self) -> Order:
+        if not hasattr(self, "_order"):
+            self._order = changeable_order(self.request, self.kwargs["pk"])
+        return self._order
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated and not self.get_object().is_open:
+            messages.error(request, _("A delivered or cancelled order no longer changes."))
+            return redirect("sales:order_detail", pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form(self, data: Any = None, files: Any = None) -> forms.BaseForm:
+        order = self.get_object()
+        lines = list(order.lines.select_related("product").order_by("position", "pk"))
+        more = self.MORE_ROWS if data is not None and data.get("more_lines") else 0
+        return OrderLinesForm(
+            data=data,
+            order_lines=lines,
+            commitments=selectors.order_line_commitments(lines),
+            more_rows=more,
+        )
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.POST.get("more_lines"):
+            self.check_access()
+            # More empty rows, what was typed kept, no error shown yet.
+            return self.render(self.get_form(request.POST), show_errors=False)
+        return super().post(request, *args, **kwargs)
+
+    def context(self, form: forms.BaseForm, **extra: Any) -> dict[str, Any]:
+        order = self.get_object()
+        return super().context(
+            form,
+            title=_("Lines of order %(number)s") % {"number": order.number},
+            order=order,
+            cancel_url=reverse("sales:order_detail", args=[order.pk]),
+            **extra,
+        )
+
+    def save(self, form: forms.BaseForm) -> HttpResponse:
+        assert isinstance(form, OrderLinesForm)
+        order = actions.update_order_lines(
+            self.get_object(), by=self.request.user, lines=form.line_values()
+        )
+        messages.success(
+            self.request, _("Lines of order %(number)s saved.") % {"number": order.number}
+        )
         return redirect("sales:order_detail", pk=order.pk)
 
 
