@@ -35,9 +35,13 @@ REPO = Path(__file__).resolve().parents[1]
 TARGET_PER_SECOND = 25
 TARGET_RATIO = 10
 
-HTML_TEMPLATE = """<!doctype html><html lang="fr"><head><meta charset="utf-8"><style>
+# It prints what invoice.typ prints for these invoices: the seller's contact line, the
+# supply date, the lines' total, the footer text and "page / pages" included.
+HTML_TEMPLATE = r"""<!doctype html><html lang="fr"><head><meta charset="utf-8"><style>
 {fonts}
-@page {{ size: A4; margin: 14mm 16mm 22mm; @bottom-center {{ content: "{legal}"; font-family: "Liberation Sans"; font-size: 7pt; }} }}
+@page {{ size: A4; margin: 14mm 16mm 22mm;
+  @bottom-center {{ content: "{legal}\A{footer}"; white-space: pre; font-family: "Liberation Sans"; font-size: 7pt; color: #5a5a5a; }}
+  @bottom-right {{ content: counter(page) " / " counter(pages); font-family: "Liberation Sans"; font-size: 7pt; color: #5a5a5a; }} }}
 body {{ font-family: "Liberation Sans", sans-serif; font-size: 9pt; }}
 .head {{ display: flex; justify-content: space-between; }}
 h1 {{ font-size: 16pt; margin: 0; text-align: right; }}
@@ -49,14 +53,14 @@ td.n, th.n {{ text-align: right; }}
 .totals {{ width: 70mm; margin-left: auto; }}
 .small {{ font-size: 7.5pt; }}
 </style></head><body>
-<div class="head"><div><b style="font-size:13pt">{seller}</b><br>{seller_address}<br>SIRET : {siret}<br>N° TVA : {seller_vat}</div>
-<div><h1>{title}</h1>N° {number}<br>Date : {issue_date}<br>Échéance : {due_date}</div></div>
+<div class="head"><div><b style="font-size:13pt">{seller}</b><br>{seller_address}<br>{contact}<br>SIRET : {siret}<br>N° TVA : {seller_vat}</div>
+<div><h1>{title}</h1>N° {number}<br>Date : {issue_date}<br>Date de livraison / prestation : {supply_date}<br>Échéance : {due_date}</div></div>
 <div class="buyer"><b>{buyer}</b><br>{buyer_address}<br>SIREN : {buyer_siren}<br>N° TVA : {buyer_vat}</div>
 <p>Catégorie d'opération : {operation}</p>
 <table><tr><th>Réf.</th><th>Désignation</th><th class="n">Qté</th><th>Unité</th><th class="n">P.U. HT</th>
 <th class="n">Remise</th><th class="n">TVA</th><th class="n">Montant HT</th></tr>{rows}</table>
 <table style="width:50%"><tr><th>Taux</th><th class="n">Remise</th><th class="n">Base HT</th><th class="n">TVA</th></tr>{vat_rows}</table>
-<table class="totals"><tr><td>Total HT</td><td class="n">{tax_basis}</td></tr><tr><td>Total TVA</td><td class="n">{vat}</td></tr>
+<table class="totals"><tr><td>Total lignes HT</td><td class="n">{lines_net}</td></tr><tr><td>Total HT</td><td class="n">{tax_basis}</td></tr><tr><td>Total TVA</td><td class="n">{vat}</td></tr>
 <tr><td><b>Total TTC</b></td><td class="n"><b>{total} €</b></td></tr><tr><td><b>Net à payer</b></td><td class="n"><b>{due} €</b></td></tr></table>
 <p class="small">{payment}<br>{discount}<br>{late}<br>{recovery}</p></body></html>"""
 
@@ -111,6 +115,10 @@ def html_for(data: dict[str, Any]) -> str:
     return HTML_TEMPLATE.format(
         fonts=font_faces(),
         legal=escape(data["seller"]["legal_line"]),
+        footer=escape(data["footer"]),
+        contact=escape(data["seller"]["contact"]),
+        supply_date=data["supply_date"],
+        lines_net=data["totals"]["lines_net"],
         seller=escape(data["seller"]["name"]),
         seller_address="<br>".join(map(escape, data["seller"]["address"])),
         siret=data["seller"]["siret"],

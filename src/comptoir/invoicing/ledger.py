@@ -74,21 +74,25 @@ LINE_FIELDS = (
 )
 
 
-def _places(model: type[models.Model]) -> dict[str, int]:
-    return {
+def _quanta(model: type[models.Model], names: Iterable[str]) -> dict[str, Decimal]:
+    """The quantum each field's decimals are written at: its precision, or cents."""
+    places = {
         f.attname: f.decimal_places
         for f in model._meta.concrete_fields
         if isinstance(f, models.DecimalField)
     }
+    return {name: Decimal(1).scaleb(-places.get(name, 2)) for name in names}
 
 
-_INVOICE_PLACES = _places(Invoice)
-_LINE_PLACES = _places(InvoiceLine)
+_INVOICE_QUANTA = _quanta(Invoice, INVOICE_FIELDS)
+_LINE_QUANTA = _quanta(InvoiceLine, LINE_FIELDS)
 
 
-def _canonical(value: Any, places: int | None) -> Any:
+def _canonical(value: Any, quantum: Decimal) -> Any:
+    kind = type(value)
+    if kind is str or kind is int or value is None:  # most fields: nothing to do
+        return value
     if isinstance(value, Decimal):
-        quantum = Decimal(1).scaleb(-(places if places is not None else 2))
         return str(value.quantize(quantum))
     if isinstance(value, datetime):
         return value.isoformat(timespec="microseconds")
@@ -100,11 +104,11 @@ def _canonical(value: Any, places: int | None) -> Any:
 def document_payload(invoice: Invoice, lines: Iterable[InvoiceLine]) -> dict[str, Any]:
     """Return the canonical, hashable content of an issued document."""
     payload = {
-        name: _canonical(getattr(invoice, name), _INVOICE_PLACES.get(name))
-        for name in INVOICE_FIELDS
+        name: _canonical(getattr(invoice, name), quantum)
+        for name, quantum in _INVOICE_QUANTA.items()
     }
     payload["lines"] = [
-        {name: _canonical(getattr(line, name), _LINE_PLACES.get(name)) for name in LINE_FIELDS}
+        {name: _canonical(getattr(line, name), quantum) for name, quantum in _LINE_QUANTA.items()}
         for line in sorted(lines, key=lambda line: (line.position, line.pk or 0))
     ]
     return payload
