@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -628,16 +628,48 @@ def _credited_quantities(invoice: Invoice) -> dict[int, Decimal]:
     return totals
 
 
-@transaction.atomic
-def deduct_down_payment(invoice: Invoice, *, down_payment: Invoice, by: Any) -> list[InvoiceLine]:
-    """Add to a draft final invoice the lines that deduct an issued down-payment invoice.
+def left_to_deduct(down_payment: Invoice) -> dict[tuple[str, Decimal], Decimal]:
+    """Return what is left to deduct of an issued down payment, per VAT category and rate.
 
-    One negative line per VAT rate of the down payment (quantity −1, its taxable amount as
-    price), so the final invoice's VAT breakdown only taxes what was not taxed yet and its
-    total is what remains due. EN 16931 has no other way to take back VAT already invoiced:
-    the prepaid amount (BT-113) is for payments received without a VAT invoice, and using it
-    here would tax the down payment twice. The header also refers to the down-payment
-    invoice (BT-25) and the billing mode becomes "final after down payment" (B4/S4/M4).
+    A down payment may be deducted in parts, by several invoices (drafts included, so two
+    drafts cannot deduct the same part): each part is a negative line that refers to it.
+    Credit notes copy those lines and give nothing back to deduct.
+    """
+    left = {
+        (group["category"], calculations.normalise_rate(Decimal(group["rate"]))): Decimal(
+            group["taxable_amount"]
+        )
+        for group in down_payment.vat_breakdown
+    }
+    deductions = InvoiceLine.objects.filter(
+        deducted_invoice=down_payment, invoice__kind=InvoiceKind.INVOICE
+    ).values_list("vat_category", "vat_rate", "quantity", "unit_price", "discount_rate")
+    for category, rate, quantity, unit_price, discount in deductions:
+        key = (category, calculations.normalise_rate(rate))
+        net = calculations.line_amounts(quantity, unit_price, discount).net_amount
+        left[key] = left.get(key, Decimal(0)) + net
+    return {key: amount for key, amount in left.items() if amount > 0}
+
+
+@transaction.atomic
+def deduct_down_payment(
+    invoice: Invoice,
+    *,
+    down_payment: Invoice,
+    by: Any,
+    amounts: Mapping[tuple[str, Decimal], Decimal] | None = None,
+) -> list[InvoiceLine]:
+    """Add to a draft invoice the lines that deduct an issued down-payment invoice.
+
+    One negative line per VAT rate of the down payment (quantity −1, the amount as price),
+    so the invoice's VAT breakdown only taxes what was not taxed yet and its total is what
+    remains due. EN 16931 has no other way to take back VAT already invoiced: the prepaid
+    amount (BT-113) is for payments received without a VAT invoice, and using it here would
+    tax the down payment twice. The header also refers to the down-payment invoice (BT-25)
+    and the billing mode becomes "final after down payment" (B4/S4/M4).
+
+    ``amounts`` (per VAT category and rate) deducts part of it only; by default, everything
+    that is left of it (``left_to_deduct``). Its parts never add up to more than it.
     """
     _require_draft(invoice)
     if invoice.kind != InvoiceKind.INVOICE:
@@ -646,9 +678,19 @@ def deduct_down_payment(invoice: Invoice, *, down_payment: Invoice, by: Any) -> 
         raise ValidationError(_("Choose an issued down-payment invoice."))
     if down_payment.party_id != invoice.party_id:
         raise ValidationError(_("The down payment was invoiced to another customer."))
-    if InvoiceLine.objects.filter(
-        deducted_invoice=down_payment, invoice__kind=InvoiceKind.INVOICE
-    ).exists():
+    left = left_to_deduct(down_payment)
+    if not left:
+        raise ValidationError(_("This down payment is already deducted."))
+    if amounts is None:
+        amounts = left
+    amounts = {
+        (category, calculations.normalise_rate(rate)): amount
+        for (category, rate), amount in amounts.items()
+        if amount
+    }
+    if not amounts or any(
+        not Decimal(0) < amount <= left.get(key, Decimal(0)) for key, amount in amounts.items()
+    ):
         raise ValidationError(_("This down payment is already deducted."))
     exemptions = {
         (line.vat_category, calculations.normalise_rate(line.vat_rate)): line
@@ -657,7 +699,10 @@ def deduct_down_payment(invoice: Invoice, *, down_payment: Invoice, by: Any) -> 
     created = []
     for group in down_payment.vat_breakdown:
         rate = Decimal(group["rate"])
-        sample = exemptions[(group["category"], calculations.normalise_rate(rate))]
+        key = (group["category"], calculations.normalise_rate(rate))
+        if key not in amounts:
+            continue
+        sample = exemptions[key]
         created.append(
             _add_line(
                 invoice,
@@ -668,7 +713,7 @@ def deduct_down_payment(invoice: Invoice, *, down_payment: Invoice, by: Any) -> 
                 },
                 quantity=Decimal("-1"),
                 unit_code="C62",
-                unit_price=Decimal(group["taxable_amount"]),
+                unit_price=amounts[key],
                 vat_rate=rate,
                 vat_category=group["category"],
                 vat_rate_code=sample.vat_rate_code,
@@ -679,5 +724,11 @@ def deduct_down_payment(invoice: Invoice, *, down_payment: Invoice, by: Any) -> 
     InvoiceLine.objects.filter(pk__in=[line.pk for line in created]).update(
         deducted_invoice=down_payment
     )
-    record_audit(by, "deduct_down_payment", invoice, down_payment=down_payment.number)
+    record_audit(
+        by,
+        "deduct_down_payment",
+        invoice,
+        down_payment=down_payment.number,
+        amounts={f"{category} {rate}": str(amount) for (category, rate), amount in amounts.items()},
+    )
     return created

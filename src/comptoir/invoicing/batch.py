@@ -1,5 +1,7 @@
 """Batch invoicing: every delivered, uninvoiced order line, one invoice per customer.
 
+Orders with a document discount get an invoice each (see ``batches``).
+
 Each customer's invoice is created, issued and linked to its delivery lines in its own
 transaction. A run killed half-way leaves whole invoices behind and nothing else; the next
 run only finds what is still uninvoiced, so running again never invoices twice.
@@ -63,20 +65,30 @@ class Batch:
 
 
 def batches(until: date) -> list[Batch]:
-    """Group the uninvoiced delivery lines by customer (and discount, currency), by name."""
-    groups: dict[tuple[int, str, Decimal, str], list[int]] = defaultdict(list)
+    """Group the uninvoiced delivery lines by customer (and discount, currency), by name.
+
+    Orders without a document discount share their customer's invoice: each line's net is
+    its order's, so what the invoice bills of each order is known to the cent and the invoice
+    that completes an order absorbs its rounding. An order with a document discount gets an
+    invoice of its own: a discount rounded once over several orders' lines belongs to none of
+    them, and the order's invoices could then not be brought to the order to the cent.
+    """
+    groups: dict[tuple[int, str, Decimal, str, int], list[int]] = defaultdict(list)
     rows = uninvoiced_delivery_lines(until).values_list(
         "pk",
         "delivery__order__party_id",
         "delivery__order__party__name",
         "delivery__order__discount_rate",
         "delivery__order__currency",
+        "delivery__order_id",
     )
-    for pk, party_id, name, discount, currency in rows.order_by("pk"):
-        groups[(party_id, name, discount, currency)].append(pk)
+    for pk, party_id, name, discount, currency, order_id in rows.order_by("pk"):
+        groups[(party_id, name, discount, currency, order_id if discount else 0)].append(pk)
     return [
         Batch(party_id=key[0], party_name=key[1], delivery_line_ids=tuple(ids))
-        for key, ids in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0], kv[0][2]))
+        for key, ids in sorted(
+            groups.items(), key=lambda kv: (kv[0][1], kv[0][0], kv[0][2], kv[0][4])
+        )
     ]
 
 

@@ -23,7 +23,14 @@ from django.utils.translation import gettext as _
 from comptoir.core.audit import record_audit
 from comptoir.core.money import round_amount
 from comptoir.invoicing import actions
-from comptoir.invoicing.calculations import document_allowance, line_amounts, normalise_rate
+from comptoir.invoicing.calculations import (
+    LineInput,
+    document_allowance,
+    invoice_totals,
+    line_amounts,
+    normalise_rate,
+    vat_amount,
+)
 from comptoir.invoicing.models import (
     Invoice,
     InvoiceKind,
@@ -41,6 +48,8 @@ from comptoir.stock.states import DeliveryStatus
 
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
+QUANTITY_PLACES = Decimal("0.001")
+Key = tuple[str, Decimal]  # a VAT group: category and rate
 
 
 @dataclass(frozen=True)
@@ -59,7 +68,9 @@ def invoiced_quantities(order_line_ids: Sequence[int]) -> dict[int, Decimal]:
         .values("order_line_id")
         .annotate(total=Sum("quantity"))
     )
-    return {row["order_line_id"]: row["total"] for row in rows}
+    # SQLite sums decimals as floats (0.05 comes back 0.0500000000000000): back to 3 places,
+    # or "1 − 0.05" has too many digits for the next invoice line's quantity.
+    return {row["order_line_id"]: row["total"].quantize(QUANTITY_PLACES) for row in rows}
 
 
 def _lock_orders(order_ids: set[int]) -> dict[int, Order]:
@@ -130,55 +141,108 @@ def _delivery_address(items: Sequence[Item], party: Any) -> Address | None:
 
 
 def _pending_down_payments(order_ids: Sequence[int]) -> list[Invoice]:
-    """Issued down-payment invoices of these orders that no final invoice deducts yet."""
-    deducted = InvoiceLine.objects.filter(
-        deducted_invoice__isnull=False, invoice__kind=InvoiceKind.INVOICE
-    ).values("deducted_invoice_id")
-    return list(
+    """Issued down-payment invoices of these orders with something left to deduct."""
+    down_payments = (
         Invoice.objects.filter(
             kind=InvoiceKind.DOWN_PAYMENT,
             status=InvoiceStatus.ISSUED,
             lines__order_links__order_id__in=order_ids,
         )
-        .exclude(pk__in=deducted)
         .distinct()
         .order_by("issue_date", "pk")
     )
+    return [down_payment for down_payment in down_payments if actions.left_to_deduct(down_payment)]
 
 
-def _discounted_value(order: Order, quantities: Sequence[tuple[OrderLine, Decimal]]) -> Decimal:
-    """What these quantities of the order's lines are worth excl. VAT, after its discounts."""
-    value = sum(
-        (
-            line_amounts(quantity, line.unit_price, line.discount_rate).net_amount
-            for line, quantity in quantities
-        ),
-        ZERO,
-    )
-    return value - document_allowance(value, order.discount_rate)
+def _billable_taxable(order: Order) -> dict[Key, Decimal]:
+    """The order's taxable amount per VAT group, less what was cancelled: what its invoices bill.
 
-
-def _rest_below_down_payments(order: Order, items: Sequence[Item]) -> bool:
-    """Whether this (partial) invoice of the order deducts its pending down payments.
-
-    The final invoice deducts the down payments; if a partial invoice bills so much that the
-    rest is worth less than them, the final invoice would come out negative and could not be
-    issued. So the partial invoice that leaves less than the down payments to bill deducts
-    them itself, when it is worth at least as much (otherwise the final invoice still does,
-    as before). Excl. VAT, after discounts; the order's invoices still add up to it.
+    The order keeps its totals as ordered; a cancelled undelivered rest is never invoiced.
     """
-    pending = _pending_down_payments([order.pk])
+    lines = list(order.lines.all())
+    if not any(line.cancelled_quantity for line in lines):
+        return {
+            (group["category"], normalise_rate(Decimal(group["rate"]))): Decimal(
+                group["taxable_amount"]
+            )
+            for group in order.vat_breakdown
+        }
+    totals = invoice_totals(
+        [
+            LineInput(
+                quantity=line.quantity - line.cancelled_quantity,
+                unit_price=line.unit_price,
+                discount_rate=line.discount_rate,
+                vat_category=line.vat_category,
+                vat_rate=line.vat_rate,
+            )
+            for line in lines
+        ],
+        discount_rate=order.discount_rate,
+    )
+    return {(group.category, group.rate): group.taxable_amount for group in totals.vat_groups}
+
+
+def _goods_invoices(order: Order) -> list[Invoice]:
+    """The order's invoices of goods (drafts included), not its down payments or credit notes."""
+    return list(
+        Invoice.objects.filter(kind=InvoiceKind.INVOICE, lines__order_links__order_id=order.pk)
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def _down_payment_deductions(
+    invoice: Invoice, order: Order, *, final: bool
+) -> list[tuple[Invoice, dict[Key, Decimal]]]:
+    """What this invoice deducts of the order's down payments, per down payment and VAT group.
+
+    The down payments are deducted once in all, in one or several parts, and no invoice of
+    the order comes out negative. An invoice that leaves enough to bill for what is left of
+    them deducts nothing: a later one will. Once what is left to bill after it no longer
+    covers them, it deducts them whole if it bills as much, else as much as it bills (it then
+    comes out at zero in that VAT group: the down payment pays for it). The invoice that
+    completes the order deducts whatever is left. All per VAT category and rate, excl. VAT,
+    after the document discount. What the order's later invoices will bill is known to the
+    cent, since the completing invoice absorbs the rounding (``_absorb_rounding``).
+    """
+    pending = [
+        (down_payment, actions.left_to_deduct(down_payment))
+        for down_payment in _pending_down_payments([order.pk])
+    ]
     if not pending:
-        return False
-    advanced = sum(
-        (Decimal(group["taxable_amount"]) for dp in pending for group in dp.vat_breakdown), ZERO
-    )
-    lines = {line.pk: line for line in order.lines.all()}
-    rest = _discounted_value(
-        order, [(lines[pk], quantity) for pk, quantity in left_to_invoice(order).items()]
-    )
-    this = _discounted_value(order, [(item.order_line, item.quantity) for item in items])
-    return rest < advanced <= this
+        return []
+    left: dict[Key, Decimal] = defaultdict(lambda: ZERO)
+    for _down_payment, amounts in pending:
+        for key, amount in amounts.items():
+            left[key] += amount
+    billed: dict[Key, Decimal] = defaultdict(lambda: ZERO)
+    for other in _goods_invoices(order):
+        if other.pk != invoice.pk:
+            for key, amount in _goods_taxable(other, order).items():
+                billed[key] += amount
+    this = _goods_taxable(invoice, order)
+    billable = _billable_taxable(order)
+    wanted: dict[Key, Decimal] = {}
+    for key, amount in left.items():
+        before = billable.get(key, ZERO) - billed[key]  # what this invoice and the later bill
+        if final:
+            # Below the down payment only when the order was cut (its rest cancelled) under
+            # it: what is left of it is then refunded by a credit note, never a negative invoice.
+            wanted[key] = min(amount, before)
+        elif before - this.get(key, ZERO) < amount:
+            wanted[key] = min(amount, this.get(key, ZERO))
+    parts = []
+    for down_payment, amounts in pending:
+        part = {}
+        for key, amount in amounts.items():
+            share = min(amount, wanted.get(key, ZERO))
+            if share > 0:
+                part[key] = share
+                wanted[key] -= share
+        if part:
+            parts.append((down_payment, part))
+    return parts
 
 
 def _fully_invoiced(order: Order) -> bool:
@@ -250,8 +314,10 @@ def write_invoice(
     """Create (and optionally issue) one invoice for these items, with their link rows.
 
     The orders must already be locked by the caller's transaction. When the invoice leaves
-    nothing more to invoice on an order, it is that order's final invoice and deducts the
-    order's down payments.
+    nothing more to invoice on an order, it is that order's final invoice: it deducts what
+    is left of the order's down payments and absorbs the order's rounding. A partial invoice
+    deducts part of them when what it leaves to bill could no longer absorb them
+    (``_down_payment_deductions``).
     """
     if not items:
         raise ValidationError(_("Nothing is left to invoice."))
@@ -296,16 +362,16 @@ def write_invoice(
         ]
     )
     final_orders = [pk for pk, order in orders.items() if _fully_invoiced(order)]
-    deducting = final_orders + [
-        pk
-        for pk, order in orders.items()
-        if pk not in final_orders
-        and _rest_below_down_payments(order, [i for i in items if i.order_line.order_id == pk])
+    # All the parts first: each order's share of the invoice is read before any deduction.
+    deductions = [
+        part
+        for pk, order in sorted(orders.items())
+        for part in _down_payment_deductions(invoice, order, final=pk in final_orders)
     ]
-    for down_payment in _pending_down_payments(deducting):
-        actions.deduct_down_payment(invoice, down_payment=down_payment, by=by)
-    if len(final_orders) == 1 and len(orders) == 1:
-        _absorb_rounding(invoice, orders[final_orders[0]], by=by)
+    for down_payment, amounts in deductions:
+        actions.deduct_down_payment(invoice, down_payment=down_payment, by=by, amounts=amounts)
+    for pk in sorted(final_orders):
+        _absorb_rounding(invoice, orders[pk], by=by)
     record_audit(by, "invoice_orders", invoice, orders=sorted(o.number for o in orders.values()))
     if issue:
         invoice = actions.issue_invoice(
@@ -314,7 +380,7 @@ def write_invoice(
     return invoice
 
 
-def _taxable_by_group(invoice: Invoice) -> dict[tuple[str, Decimal], Decimal]:
+def _taxable_by_group(invoice: Invoice) -> dict[Key, Decimal]:
     """Each VAT group's taxable amount (BT-116): stored once issued, computed for a draft."""
     if not invoice.is_issued:
         actions.apply_totals(invoice, list(invoice.lines.all()))  # in memory, nothing saved
@@ -326,19 +392,92 @@ def _taxable_by_group(invoice: Invoice) -> dict[tuple[str, Decimal], Decimal]:
     }
 
 
-def _attributable(invoice: Invoice, order: Order) -> bool:
-    """Whether every line of the invoice bills this order (so its totals are the order's)."""
-    return not (
-        OrderInvoiceLink.objects.filter(invoice_line__invoice=invoice)
-        .exclude(order_id=order.pk)
-        .exists()
-        or invoice.lines.filter(order_links__isnull=True, deducted_invoice__isnull=True)
-        .exclude(label__startswith=ROUNDING_LABEL)
-        .exists()
-    )
-
-
 ROUNDING_LABEL = "Ajustement d'arrondi"
+
+
+def _line_orders(invoice: Invoice) -> dict[InvoiceLine, int | None]:
+    """The order each line of the invoice bills, None for a line that bills no order.
+
+    A goods, down-payment or rounding line says it by its link; a deduction by the down
+    payment it deducts, which was taken on one order. A rounding line written before they
+    were linked, or the deduction of a down payment typed by hand, counts for the invoice's
+    order when it bills one only.
+    """
+    lines = list(invoice.lines.all())
+    linked = dict(
+        OrderInvoiceLink.objects.filter(invoice_line__invoice=invoice).values_list(
+            "invoice_line_id", "order_id"
+        )
+    )
+    down_payments = dict(
+        OrderInvoiceLink.objects.filter(
+            invoice_line__invoice_id__in=[
+                line.deducted_invoice_id for line in lines if line.deducted_invoice_id is not None
+            ]
+        ).values_list("invoice_line__invoice_id", "order_id")
+    )
+    known = set(linked.values()) | set(down_payments.values())
+    owners: dict[InvoiceLine, int | None] = {}
+    for line in lines:
+        if line.pk in linked:
+            owners[line] = linked[line.pk]
+        elif line.deducted_invoice_id in down_payments:
+            owners[line] = down_payments[line.deducted_invoice_id]
+        elif (line.deducted_invoice_id or line.label.startswith(ROUNDING_LABEL)) and len(
+            known
+        ) == 1:
+            owners[line] = next(iter(known))
+        else:
+            owners[line] = None
+    return owners
+
+
+def _order_taxable(invoice: Invoice, order: Order) -> dict[Key, Decimal] | None:
+    """What the invoice bills of this order per VAT group (BT-116); None when it cannot say.
+
+    An invoice of this order alone: its own taxable amounts. An invoice mixing orders (a
+    batch) without a document discount: each line's net belongs to its order, so the order's
+    part is the sum of its lines. With a document discount, the discount of each VAT group is
+    rounded once over the lines of every order, and no part of it is any order's: None; so
+    too when a line bills no order (typed by hand on the draft).
+    """
+    owners = _line_orders(invoice)
+    orders = set(owners.values())
+    if None in orders:
+        return None
+    if orders == {order.pk}:
+        return _taxable_by_group(invoice)
+    if invoice.discount_rate:
+        return None
+    taxable: dict[Key, Decimal] = defaultdict(lambda: ZERO)
+    for line, owner in owners.items():
+        if owner == order.pk:
+            key = (line.vat_category, normalise_rate(line.vat_rate))
+            taxable[key] += line_amounts(
+                line.quantity, line.unit_price, line.discount_rate
+            ).net_amount
+    return dict(taxable)
+
+
+def _attributable(invoice: Invoice, order: Order) -> bool:
+    """Whether what the invoice bills of this order is known to the cent (``_order_taxable``)."""
+    return _order_taxable(invoice, order) is not None
+
+
+def _goods_taxable(invoice: Invoice, order: Order) -> dict[Key, Decimal]:
+    """What the invoice bills of the order's goods per VAT group, before any down payment.
+
+    Its lines of the order but the deductions (which the document discount leaves out), less
+    their document discount: exact when the invoice bills this order alone or has no
+    discount; on a discounted invoice mixing orders, the order's share of the discount is
+    only known to a cent.
+    """
+    nets: dict[Key, Decimal] = defaultdict(lambda: ZERO)
+    for line, owner in _line_orders(invoice).items():
+        if owner == order.pk and line.deducted_invoice_id is None:
+            key = (line.vat_category, normalise_rate(line.vat_rate))
+            nets[key] += line_amounts(line.quantity, line.unit_price, line.discount_rate).net_amount
+    return {key: net - document_allowance(net, invoice.discount_rate) for key, net in nets.items()}
 
 
 def rounding_adjustment(
@@ -375,9 +514,10 @@ def _absorb_rounding(invoice: Invoice, order: Order, *, by: Any) -> None:
     add up to a few cents more or less than the order. The invoice that completes the order
     gets, per VAT rate where it matters, one line "Ajustement d'arrondi" of those cents, so
     the taxable amounts (excl. VAT) of all the order's invoices, down payments included and
-    deducted, add up exactly to the order's. The line is an ordinary line (quantity ±1, its
-    price the cents), discounted like the goods, so every invoice keeps the EN 16931
-    arithmetic exactly and validates as before.
+    deducted, add up exactly to the order's (less any cancelled rest). The line is an
+    ordinary line (quantity ±1, its price the cents), discounted like the goods, so every
+    invoice keeps the EN 16931 arithmetic exactly and validates as before. It is linked to
+    its order, so a batch invoice completing several orders has one per order and rate.
 
     VAT cannot always follow: every invoice taxes its own taxable amount, rounded to the
     cent (BR-CO-17), so three invoices of 0,03 € at 20 % tax 0,01 € each while the order's
@@ -386,8 +526,9 @@ def _absorb_rounding(invoice: Invoice, order: Order, *, by: Any) -> None:
     thus differ from the order's by up to a cent per invoice and VAT rate; the order page
     shows what was invoiced against what was ordered.
 
-    Only when the order's invoices bill that order alone (a batch invoice mixing orders has
-    one discount over them all, which no order owns), and never for a credit note.
+    Only when every invoice of the order says what it bills of it (``_order_taxable``): a
+    batch invoice mixing orders under a document discount does not (the batch gives such
+    orders an invoice each), and never for a credit note.
     """
     others = list(
         Invoice.objects.filter(
@@ -397,37 +538,46 @@ def _absorb_rounding(invoice: Invoice, order: Order, *, by: Any) -> None:
         .exclude(pk=invoice.pk)
         .distinct()
     )
-    if not all(_attributable(other, order) for other in [invoice, *others]):
-        return
-    billed: dict[tuple[str, Decimal], Decimal] = defaultdict(lambda: ZERO)
+    billed: dict[Key, Decimal] = defaultdict(lambda: ZERO)
     for other in others:
-        for key, taxable in _taxable_by_group(other).items():
-            billed[key] += taxable
-    lines = list(invoice.lines.all())
+        taxable = _order_taxable(other, order)
+        if taxable is None:
+            return
+        for key, part in taxable.items():
+            billed[key] += part
+    owners = _line_orders(invoice)
+    alone = set(owners.values()) == {order.pk}
+    if not alone and (invoice.discount_rate or None in owners.values()):
+        return
     samples = {
         (line.vat_category, normalise_rate(line.vat_rate)): line for line in order.lines.all()
     }
-    lines_net: dict[tuple[str, Decimal], Decimal] = defaultdict(lambda: ZERO)
-    basis: dict[tuple[str, Decimal], Decimal] = defaultdict(lambda: ZERO)
-    for line in lines:
+    lines_net: dict[Key, Decimal] = defaultdict(lambda: ZERO)
+    basis: dict[Key, Decimal] = defaultdict(lambda: ZERO)
+    for line, owner in owners.items():
+        if owner != order.pk:
+            continue
         key = (line.vat_category, normalise_rate(line.vat_rate))
         net = line_amounts(line.quantity, line.unit_price, line.discount_rate).net_amount
         lines_net[key] += net
         if line.deducted_invoice_id is None:
             basis[key] += net
-    for group in order.vat_breakdown:
-        key = (group["category"], normalise_rate(Decimal(group["rate"])))
-        wanted = Decimal(group["taxable_amount"]) - billed[key]
+    # A down payment above what the order came to once cut (its rest cancelled) is not
+    # deducted whole: what is left of it is refunded by a credit note, not "rounded" here.
+    for down_payment in _pending_down_payments([order.pk]):
+        for key, left in actions.left_to_deduct(down_payment).items():
+            billed[key] -= left
+    for key, billable in _billable_taxable(order).items():
         amount = rounding_adjustment(
             lines_net=lines_net[key],
             basis=basis[key],
             discount_rate=invoice.discount_rate,
-            wanted=wanted,
+            wanted=billable - billed[key],
         )
         if not amount or key not in samples:
             continue
         sample = samples[key]
-        actions.add_invoice_line(
+        line = actions.add_invoice_line(
             invoice,
             by=by,
             label=f"{ROUNDING_LABEL} sur la commande {order.number}",
@@ -440,14 +590,17 @@ def _absorb_rounding(invoice: Invoice, order: Order, *, by: Any) -> None:
             vat_exemption_reason=sample.vat_exemption_reason,
             vat_exemption_code=sample.vat_exemption_code,
         )
+        OrderInvoiceLink.objects.create(order=order, invoice_line=line, quantity=Decimal(1))
 
 
 def billed_totals(order: Order) -> dict[str, Decimal] | None:
     """What the order's invoices bill in all, once nothing is left to invoice; else None.
 
-    Excl. VAT it is the order's (the completing invoice absorbs the rounding); VAT may differ
-    by the cents each invoice rounds (see ``_absorb_rounding``): the order page shows it.
-    None too when an invoice also bills other orders (its totals are not this order's).
+    Excl. VAT it is the order's, less any cancelled rest (the completing invoice absorbs the
+    rounding); VAT may differ by the cents each invoice rounds (see ``_absorb_rounding``):
+    the order page shows it. A batch invoice that also bills other orders counts for this
+    order's lines (its VAT on them rounded on its own); None when it cannot say what it bills
+    of this order (``_order_taxable``).
     """
     if left_to_invoice(order):
         return None
@@ -457,17 +610,28 @@ def billed_totals(order: Order) -> dict[str, Decimal] | None:
             lines__order_links__order_id=order.pk,
         ).distinct()
     )
-    if not invoices or not all(_attributable(invoice, order) for invoice in invoices):
+    if not invoices:
         return None
+    tax_basis = vat = ZERO
     for invoice in invoices:
-        if not invoice.is_issued:
-            actions.apply_totals(invoice, list(invoice.lines.all()))  # in memory only
-    vat = sum((invoice.vat_amount for invoice in invoices), ZERO)
+        taxable = _order_taxable(invoice, order)
+        if taxable is None:
+            return None
+        for (_category, rate), amount in taxable.items():
+            tax_basis += amount
+            vat += vat_amount(amount, rate)
+    expected_vat = sum(
+        (
+            vat_amount(amount, rate)
+            for (_category, rate), amount in _billable_taxable(order).items()
+        ),
+        ZERO,
+    )
     return {
-        "tax_basis": sum((invoice.tax_basis_amount for invoice in invoices), ZERO),
+        "tax_basis": tax_basis,
         "vat": vat,
-        "total": sum((invoice.total_amount for invoice in invoices), ZERO),
-        "vat_difference": vat - order.vat_amount,
+        "total": tax_basis + vat,
+        "vat_difference": vat - expected_vat,
     }
 
 
