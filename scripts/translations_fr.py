@@ -2166,6 +2166,35 @@ TRANSLATIONS.update(
 )
 
 
+# `comptoir … --help`: the worker's and Django's own options, in French too.
+TRANSLATIONS.update(
+    {
+        "Run the background worker (batch invoicing and other long jobs).": "Lancer la tâche de fond (facturation groupée et autres travaux longs).",
+        "Stop when this parent process is gone (used by `comptoir serve`).": "S'arrêter quand ce processus parent a disparu (utilisé par `comptoir serve`).",
+        "The queues to process, separated by commas; '*' for all of them (default: %(default)r).": "Les files à traiter, séparées par des virgules ; '*' pour toutes (par défaut : %(default)r).",
+        "Queues to leave alone, separated by commas.": "Les files à ne pas traiter, séparées par des virgules.",
+        "Seconds to wait before looking again when no task is waiting (default: %(default)r).": "Secondes d'attente avant de regarder à nouveau quand aucune tâche n'attend (par défaut : %(default)r).",
+        "Run every waiting task, then stop (with --max-tasks if given).": "Exécuter toutes les tâches en attente, puis s'arrêter (avec --max-tasks s'il est donné).",
+        "Restart the worker when the code changes; not for production, as a running task may be cut short (default: DEBUG).": "Relancer la tâche de fond quand le code change ; pas en production, une tâche en cours pourrait être interrompue (par défaut : DEBUG).",
+        "The task backend to work for (default: %(default)r).": "Le moteur de tâches à servir (par défaut : %(default)r).",
+        "Start at once, without the short delay at startup.": "Démarrer tout de suite, sans le court délai de démarrage.",
+        "Stop after this many tasks.": "S'arrêter après ce nombre de tâches.",
+        "The worker's name, unique among the workers (default: a random one).": "Le nom de la tâche de fond, unique parmi elles (par défaut : tiré au hasard).",
+        "Show the program's version number and exit.": "Afficher le numéro de version du programme et quitter.",
+        "How much to say: 0 = the least, 1 = normal, 2 = more, 3 = everything.": "Niveau de détail : 0 = le moins, 1 = normal, 2 = plus, 3 = tout.",
+        'The Python path of a settings module, e.g. "myproject.settings.main"; DJANGO_SETTINGS_MODULE otherwise.': 'Le chemin Python d\'un module de réglages, par ex. "myproject.settings.main" ; sinon DJANGO_SETTINGS_MODULE.',
+        'A folder to add to the Python path, e.g. "/home/djangoprojects/myproject".': 'Un dossier à ajouter au chemin Python, par ex. "/home/djangoprojects/myproject".',
+        "Show the full stack trace of an error.": "Afficher la pile d'appels complète d'une erreur.",
+        "Do not colour the output.": "Ne pas colorer la sortie.",
+        "Colour the output even when it is not a terminal.": "Colorer la sortie même hors d'un terminal.",
+        "Skip the system checks.": "Passer les vérifications du système.",
+        "The address to listen on (default: %(default)s).": "L'adresse d'écoute (par défaut : %(default)s).",
+        "The port to listen on (default: %(default)s).": "Le port d'écoute (par défaut : %(default)s).",
+        "How many web server processes (default: %(default)s).": "Le nombre de processus du serveur web (par défaut : %(default)s).",
+    }
+)
+
+
 def save_and_compile(po: polib.POFile, po_path: Path) -> None:
     """Save in gettext's own layout (as msgmerge writes it), then compile checking placeholders."""
     po.save(str(po_path))

@@ -105,3 +105,28 @@ def test_why_a_folder_cannot_be_written_is_french_too(
     status, err = _run(argv, monkeypatch, capsys)
     assert status == 1
     assert "un fichier de ce nom est dans le chemin" in err and "File exists" not in err
+
+
+def _comptoir_commands() -> list[str]:
+    from django.core.management import get_commands
+
+    return sorted(name for name, app in get_commands().items() if app.startswith("comptoir"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", _comptoir_commands())
+def test_every_command_describes_itself_in_french(
+    name: str, settings: Any, monkeypatch: Any, capsys: Any
+) -> None:
+    settings.LANGUAGE_CODE = "fr"
+    monkeypatch.setattr(connections, "close_all", lambda: None)
+    command = load_command_class(_app_of(name), name)
+    with pytest.raises(SystemExit) as exited:
+        command.run_from_argv(["comptoir", name, "--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage\u00a0: comptoir " + name)
+    # Django's and django-tasks-db's own option help, English only, is replaced.
+    for english in ("show this help", "Verbosity level", "Display a full stack trace", "Don't"):
+        assert english not in out
+    assert "Niveau de détail\u00a0: 0 = le moins" in out

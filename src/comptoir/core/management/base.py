@@ -8,9 +8,14 @@ import sys
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, SystemCheckError
+from django.core.management.base import (
+    BaseCommand,
+    CommandError,
+    CommandParser,
+    SystemCheckError,
+)
 from django.utils import translation
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 # What argparse says on bad input (Python's own words, English only): listed here so that
 # makemessages puts them in Comptoir's catalogue, which then translates them.
@@ -55,6 +60,27 @@ def os_error_reason(error: OSError) -> str:
     return gettext(reason) if reason else str(error.strerror or error)
 
 
+# Django's own options of every command, described in Comptoir's catalogue (Django leaves
+# them untranslated).
+DJANGO_OPTION_HELP = {
+    "version": gettext_lazy("Show the program's version number and exit."),
+    "verbosity": gettext_lazy(
+        "How much to say: 0 = the least, 1 = normal, 2 = more, 3 = everything."
+    ),
+    "settings": gettext_lazy(
+        'The Python path of a settings module, e.g. "myproject.settings.main"; '
+        "DJANGO_SETTINGS_MODULE otherwise."
+    ),
+    "pythonpath": gettext_lazy(
+        'A folder to add to the Python path, e.g. "/home/djangoprojects/myproject".'
+    ),
+    "traceback": gettext_lazy("Show the full stack trace of an error."),
+    "no_color": gettext_lazy("Do not colour the output."),
+    "force_color": gettext_lazy("Colour the output even when it is not a terminal."),
+    "skip_checks": gettext_lazy("Skip the system checks."),
+}
+
+
 class ComptoirCommand(BaseCommand):
     """A command whose every message, argparse's included, is in settings.LANGUAGE_CODE.
 
@@ -70,6 +96,17 @@ class ComptoirCommand(BaseCommand):
                 super().run_from_argv(argv)
         finally:
             argparse._ = english_gettext  # type: ignore[attr-defined]
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        # A lazily translated `help` is read now, in the command's language: argparse
+        # formats the description as a plain string.
+        if parser.description is not None:
+            parser.description = str(parser.description)
+        for action in parser._actions:
+            if action.dest in DJANGO_OPTION_HELP:
+                action.help = DJANGO_OPTION_HELP[action.dest]  # type: ignore[assignment]  # lazy: formatted in the command language
+        return parser
 
     def execute(self, *args: Any, **options: Any) -> Any:
         with translation.override(settings.LANGUAGE_CODE):

@@ -56,9 +56,23 @@ class Command(ComptoirCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--workers", type=int, default=2)
+        parser.add_argument(
+            "--host",
+            default="127.0.0.1",
+            help=_("The address to listen on (default: %(default)s)."),
+        )
+        parser.add_argument(
+            "--port",
+            type=int,
+            default=8000,
+            help=_("The port to listen on (default: %(default)s)."),
+        )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=2,
+            help=_("How many web server processes (default: %(default)s)."),
+        )
         parser.add_argument(
             "--dev", action="store_true", help=_("Use runserver (auto-reload, DEBUG).")
         )

@@ -15,8 +15,10 @@ from typing import Any
 
 from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_tasks_db.management.commands.db_worker import Command as DatabaseWorker
 
+from comptoir.core.management.base import ComptoirCommand
 from comptoir.core.models import WorkerHeartbeat
 from comptoir.core.selectors import HEARTBEAT_SECONDS
 
@@ -48,16 +50,42 @@ def _beat_forever(worker_id: str, stop: threading.Event, parent_pid: int | None)
     connection.close()
 
 
-class Command(DatabaseWorker):
-    help = "Run the background worker (batch invoicing and other long jobs)."
+# django-tasks-db's options, described in Comptoir's catalogue (its own help is English only).
+OPTION_HELP = {
+    "queue_name": _(
+        "The queues to process, separated by commas; '*' for all of them (default: %(default)r)."
+    ),
+    "exclude_queues": _("Queues to leave alone, separated by commas."),
+    "interval": _(
+        "Seconds to wait before looking again when no task is waiting (default: %(default)r)."
+    ),
+    "batch": _("Run every waiting task, then stop (with --max-tasks if given)."),
+    "reload": _(
+        "Restart the worker when the code changes; not for production, as a running task "
+        "may be cut short (default: DEBUG)."
+    ),
+    "backend_name": _("The task backend to work for (default: %(default)r)."),
+    "startup_delay": _("Start at once, without the short delay at startup."),
+    "max_tasks": _("Stop after this many tasks."),
+    "worker_id": _("The worker's name, unique among the workers (default: a random one)."),
+}
+
+
+class Command(ComptoirCommand, DatabaseWorker):
+    """django-tasks-db's worker, with a heartbeat, speaking the application's language."""
+
+    help = _("Run the background worker (batch invoicing and other long jobs).")  # type: ignore[assignment]  # lazy
 
     def add_arguments(self, parser: Any) -> None:
         super().add_arguments(parser)
+        for action in parser._actions:
+            if action.dest in OPTION_HELP:
+                action.help = OPTION_HELP[action.dest]
         parser.add_argument(
             "--with-parent",
             type=int,
             default=None,
-            help="Stop when this parent process is gone (used by `comptoir serve`).",
+            help=_("Stop when this parent process is gone (used by `comptoir serve`)."),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
