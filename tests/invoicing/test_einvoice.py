@@ -175,3 +175,35 @@ def test_pdf_xml_and_database_carry_the_same_figures(
         issue_date=date(2026, 12, 31),
     )
     assert invoice.total_amount - credit.total_amount == Decimal("0.00")
+
+
+@pytest.mark.django_db
+def test_line_texts_reach_the_xml_as_typed(
+    customer: Party, issued_for: Callable[..., Invoice]
+) -> None:
+    """The line items are written as text and parsed: what escaping must keep, it keeps."""
+    texts = [
+        "Vis & écrous <M8>",
+        'Pied "réglable" l\'unité',
+        "Ligne 1\r\nligne 2\tfin",
+        "Cadre ]]> 30 %",
+        "  Espaces\u00a0insécables «fr»  ",
+    ]
+    invoice = issued_for(
+        customer,
+        [
+            line(text, "1", "10.00", description=text[::-1], product_reference=f"R&{n}<")
+            for n, text in enumerate(texts)
+        ],
+        produce_documents=False,
+    )
+    root = etree.fromstring(build_cii(invoice, _lines(invoice)))
+    items = root.findall(".//ram:IncludedSupplyChainTradeLineItem", NS)
+    assert [i.findtext("ram:SpecifiedTradeProduct/ram:Name", namespaces=NS) for i in items] == texts
+    assert [
+        i.findtext("ram:SpecifiedTradeProduct/ram:Description", namespaces=NS) for i in items
+    ] == [text[::-1] for text in texts]
+    assert [
+        i.findtext("ram:SpecifiedTradeProduct/ram:SellerAssignedID", namespaces=NS) for i in items
+    ] == [f"R&{n}<" for n in range(len(texts))]
+    assert validation.fatal(validation.findings_for(etree.tostring(root))) == []

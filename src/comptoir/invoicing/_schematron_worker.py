@@ -225,12 +225,12 @@ def main() -> None:
     processor = PySaxonProcessor(license=False)
     compiler = processor.new_xslt30_processor()
     verbatim = sys.argv[2:] == ["verbatim"]
-    stylesheets = {
-        name: compile_stylesheet(processor, compiler, path, verbatim=verbatim)
-        for name, path in json.loads(sys.argv[1]).items()
-    }
+    paths = json.loads(sys.argv[1])
+    # Each stylesheet is compiled when first asked for (about half a second each): issuing
+    # CII invoices never needs the UBL ones, which would otherwise sit in Saxon's heap.
+    stylesheets: dict[str, Any] = {}
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    write_message(stdout, {"ready": sorted(stylesheets)})
+    write_message(stdout, {"ready": sorted(paths)})
     while True:
         request = read_message(stdin)
         if request is None:
@@ -242,6 +242,10 @@ def main() -> None:
             cpu = {"parse": time.process_time() - started}
             reports = {}
             for name in request["names"]:
+                if name not in stylesheets:
+                    stylesheets[name] = compile_stylesheet(
+                        processor, compiler, paths[name], verbatim=verbatim
+                    )
                 started = time.process_time()
                 reports[name] = stylesheets[name].transform_to_string(xdm_node=node)
                 cpu[name] = time.process_time() - started

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from comptoir.core.audit import changed_fields, record_audit
 from comptoir.core.calculations import due_date as compute_due_date
 from comptoir.core.models import Company
-from comptoir.core.numbering import next_number, next_sequence
+from comptoir.core.numbering import format_number, next_sequence
 from comptoir.core.selectors import current_company
 from comptoir.invoicing import calculations, ledger
 from comptoir.invoicing.models import (
@@ -423,11 +423,17 @@ def _single_core() -> bool:
         return (os.cpu_count() or 1) == 1
 
 
-def _last_issue_date(series: str, year: int) -> date | None:
-    kinds = [kind for kind, s in SERIES.items() if s == series]
+def _previous_issue_date(series: str, year: int, sequence: int) -> date | None:
+    """The issue date of the number before this one in its series, None for the first.
+
+    Numbers follow issue order and no issue date precedes the previous number's (checked
+    here on every issue), so it is the series' latest date: one lookup by the unique number,
+    whatever the number of invoices, instead of a scan of the year's.
+    """
+    if sequence <= 1:
+        return None
     return (
-        Invoice.objects.filter(status=InvoiceStatus.ISSUED, kind__in=kinds, issue_date__year=year)
-        .order_by("-issue_date")
+        Invoice.objects.filter(number=format_number(series, year, sequence - 1))
         .values_list("issue_date", flat=True)
         .first()
     )
@@ -490,9 +496,10 @@ def issue_invoice(
     if changed_lines:
         InvoiceLine.objects.bulk_update(changed_lines, ["allowance_amount", "net_amount"])
 
-    number = next_number(series, issue_date.year, company=company)
+    sequence = next_sequence(series, issue_date.year, company=company)
+    number = format_number(series, issue_date.year, sequence)
     chain_index = next_sequence(LEDGER_SERIES, 0, company=company)
-    last_date = _last_issue_date(series, issue_date.year)
+    last_date = _previous_issue_date(series, issue_date.year, sequence)
     if last_date is not None and issue_date < last_date:
         raise ValidationError(
             _("The issue date cannot be before %(date)s, the date of the last %(series)s number.")

@@ -202,6 +202,74 @@ def vat_due_date_code(invoice: Invoice) -> str:
     return ""
 
 
+# The line items, 20 elements each, are written as text and parsed in one go: three times
+# faster than as many SubElement calls (bench/invoicing.py), and the same tree.
+_LINE_ITEMS_OPEN = "<items " + " ".join(f'xmlns:{p}="{u}"' for p, u in CII_NSMAP.items()) + ">"
+
+
+def _text(value: str) -> str:
+    """Escape text for the parser; a carriage return is kept as one (a parser drops it)."""
+    return (
+        value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    )
+
+
+def _attribute(value: str) -> str:
+    """Escape an attribute value; tabs and line breaks are kept (a parser makes them spaces)."""
+    return _text(value).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
+
+
+def _line_items(lines: Sequence[InvoiceLine]) -> list[Any]:
+    """Return the IncludedSupplyChainTradeLineItem elements of the lines (BG-25)."""
+    parts = [_LINE_ITEMS_OPEN]
+    write = parts.append
+    for index, line in enumerate(lines, start=1):
+        write(
+            "<ram:IncludedSupplyChainTradeLineItem><ram:AssociatedDocumentLineDocument>"
+            f"<ram:LineID>{index}</ram:LineID>"
+        )
+        if line.deducted_invoice_id:
+            write(
+                f"<ram:IncludedNote><ram:Content>{_text(line.label)}</ram:Content></ram:IncludedNote>"
+            )
+        write("</ram:AssociatedDocumentLineDocument><ram:SpecifiedTradeProduct>")
+        if line.product_reference:
+            write(f"<ram:SellerAssignedID>{_text(line.product_reference)}</ram:SellerAssignedID>")
+        write(f"<ram:Name>{_text(line.label)}</ram:Name>")
+        if line.description:
+            write(f"<ram:Description>{_text(line.description)}</ram:Description>")
+        write(
+            "</ram:SpecifiedTradeProduct><ram:SpecifiedLineTradeAgreement>"
+            "<ram:NetPriceProductTradePrice>"
+            f"<ram:ChargeAmount>{price(line.unit_price)}</ram:ChargeAmount>"
+            "</ram:NetPriceProductTradePrice></ram:SpecifiedLineTradeAgreement>"
+            "<ram:SpecifiedLineTradeDelivery>"
+            f'<ram:BilledQuantity unitCode="{_attribute(line.unit_code)}">'
+            f"{quantity(line.quantity)}</ram:BilledQuantity></ram:SpecifiedLineTradeDelivery>"
+            "<ram:SpecifiedLineTradeSettlement><ram:ApplicableTradeTax>"
+            "<ram:TypeCode>VAT</ram:TypeCode>"
+            f"<ram:CategoryCode>{_text(line.vat_category)}</ram:CategoryCode>"
+            f"<ram:RateApplicablePercent>{rate(line.vat_rate)}</ram:RateApplicablePercent>"
+            "</ram:ApplicableTradeTax>"
+        )
+        if line.allowance_amount:
+            write(
+                "<ram:SpecifiedTradeAllowanceCharge><ram:ChargeIndicator>"
+                "<udt:Indicator>false</udt:Indicator></ram:ChargeIndicator>"
+                f"<ram:CalculationPercent>{rate(line.discount_rate)}</ram:CalculationPercent>"
+                f"<ram:ActualAmount>{amount(line.allowance_amount)}</ram:ActualAmount>"
+                "<ram:Reason>Remise</ram:Reason></ram:SpecifiedTradeAllowanceCharge>"
+            )
+        write(
+            "<ram:SpecifiedTradeSettlementLineMonetarySummation>"
+            f"<ram:LineTotalAmount>{amount(line.net_amount)}</ram:LineTotalAmount>"
+            "</ram:SpecifiedTradeSettlementLineMonetarySummation>"
+            "</ram:SpecifiedLineTradeSettlement></ram:IncludedSupplyChainTradeLineItem>"
+        )
+    write("</items>")
+    return list(etree.fromstring("".join(parts)))
+
+
 def build_cii(invoice: Invoice, lines: Sequence[InvoiceLine]) -> bytes:
     """Return the CII XML (Factur-X EN 16931) of an issued invoice or credit note."""
     if invoice.number is None or invoice.issue_date is None:
@@ -230,33 +298,7 @@ def build_cii(invoice: Invoice, lines: Sequence[InvoiceLine]) -> bytes:
             add(note, "ram:SubjectCode", subject)
 
     transaction = add(cii.root, "rsm:SupplyChainTradeTransaction")
-    for index, line in enumerate(lines, start=1):
-        item = add(transaction, "ram:IncludedSupplyChainTradeLineItem")
-        line_doc = add(item, "ram:AssociatedDocumentLineDocument")
-        add(line_doc, "ram:LineID", str(index))
-        if line.deducted_invoice_id:
-            add(add(line_doc, "ram:IncludedNote"), "ram:Content", line.label)
-        product = add(item, "ram:SpecifiedTradeProduct")
-        if line.product_reference:
-            add(product, "ram:SellerAssignedID", line.product_reference)
-        add(product, "ram:Name", line.label)
-        if line.description:
-            add(product, "ram:Description", line.description)
-        agreement = add(item, "ram:SpecifiedLineTradeAgreement")
-        net_price = add(agreement, "ram:NetPriceProductTradePrice")
-        add(net_price, "ram:ChargeAmount", price(line.unit_price))
-        delivery = add(item, "ram:SpecifiedLineTradeDelivery")
-        add(delivery, "ram:BilledQuantity", quantity(line.quantity), unitCode=line.unit_code)
-        settlement = add(item, "ram:SpecifiedLineTradeSettlement")
-        _tax(cii, settlement, category=line.vat_category, rate_value=line.vat_rate)
-        if line.allowance_amount:
-            allowance = add(settlement, "ram:SpecifiedTradeAllowanceCharge")
-            add(add(allowance, "ram:ChargeIndicator"), "udt:Indicator", "false")
-            add(allowance, "ram:CalculationPercent", rate(line.discount_rate))
-            add(allowance, "ram:ActualAmount", amount(line.allowance_amount))
-            add(allowance, "ram:Reason", "Remise")
-        summation = add(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation")
-        add(summation, "ram:LineTotalAmount", amount(line.net_amount))
+    transaction.extend(_line_items(lines))
 
     agreement = add(transaction, "ram:ApplicableHeaderTradeAgreement")
     if invoice.buyer_reference:
