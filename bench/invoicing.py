@@ -7,12 +7,13 @@ same invoices rendered by WeasyPrint from an equivalent HTML template.
 
 Besides wall-clock rates, it prints CPU milliseconds per document (the issuing process and
 its Saxon worker), which do not depend on what else the machine is doing, and the CPU time of
-each step. Drafts are made as ``create_invoice`` leaves them (line amounts computed). Each engine runs
-in its own child process on a fresh SQLite database in a temporary
-directory, so peak RSS is per engine. ``--cores 0`` pins everything to core 0 (the issuing
-process and the Saxon worker it starts); ``--cores 0,1`` lets the Saxon worker run on the
-second core while the issuing process renders. WeasyPrint is in the ``bench`` extra:
-``uv pip install -r requirements-bench.lock``.
+each step. Drafts are made as ``create_invoice`` leaves them (line amounts computed). Each
+engine runs in its own child process on a fresh SQLite database in a temporary directory, so
+peak RSS is per engine. WeasyPrint renders half its sample before Comptoir's run and half
+after, so that a drift of the machine's speed weighs on both. ``--cores 0`` pins everything
+to core 0 (the issuing process and the Saxon worker it starts); ``--cores 0,1`` lets the
+Saxon worker run on the second core while the issuing process renders. WeasyPrint is in the
+``bench`` extra: ``uv pip install -r requirements-bench.lock``.
 """
 
 from __future__ import annotations
@@ -362,6 +363,23 @@ def child(engine: str, count: int, lines: int) -> None:
     print(json.dumps(result))
 
 
+def _combined(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """One result of the WeasyPrint runs before and after Comptoir's."""
+    invoices = sum(r["invoices"] for r in samples)
+    seconds = sum(r["seconds"] for r in samples)
+    cpu_ms = sum(r["cpu_ms"] * r["invoices"] for r in samples) / invoices
+    return {
+        **samples[0],
+        "engine": samples[0]["engine"] + (" (before + after)" if len(samples) > 1 else ""),
+        "invoices": invoices,
+        "seconds": round(seconds, 2),
+        "per_second": round(invoices / seconds, 2),
+        "cpu_ms": round(cpu_ms, 1),
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in samples),
+        "per_sample_cpu_ms": [r["cpu_ms"] for r in samples],
+    }
+
+
 def _verdict(met: bool) -> str:
     return "met" if met else "NOT met"
 
@@ -379,10 +397,15 @@ def main() -> None:
         return
 
     cores = {int(c) for c in args.cores.split(",")}
-    runs = [("typst", args.count)]
-    if args.weasyprint_sample:
-        runs.append(("weasyprint", args.weasyprint_sample))
-    results = []
+    # WeasyPrint renders half its sample before Comptoir's run and half after: this
+    # machine's speed drifts by tens of percent over minutes, and measuring the baseline on
+    # both sides of the run it is compared with cancels a steady drift.
+    before = args.weasyprint_sample // 2
+    runs = [("weasyprint", before)] if before else []
+    runs.append(("typst", args.count))
+    if args.weasyprint_sample - before:
+        runs.append(("weasyprint", args.weasyprint_sample - before))
+    outputs = []
     for engine, count in runs:
         command = [sys.executable, __file__, "--child", engine, "--count", str(count)]
         command += ["--lines", str(args.lines)]
@@ -397,7 +420,11 @@ def main() -> None:
         if process.returncode != 0:
             sys.stderr.write(process.stderr[-4000:])
             sys.exit(f"{engine} run failed")
-        results.append(json.loads(process.stdout.strip().splitlines()[-1]))
+        outputs.append(json.loads(process.stdout.strip().splitlines()[-1]))
+    results = [r for r in outputs if r["engine"].startswith("Comptoir")]
+    samples = [r for r in outputs if r["engine"].startswith("WeasyPrint")]
+    if samples:
+        results.append(_combined(samples))
 
     load = os.getloadavg()[0]
     print(
@@ -423,6 +450,11 @@ def main() -> None:
             f"Comptoir complete invoices vs WeasyPrint PDF alone: {wall:.1f}× in wall time, "
             f"{cpu:.1f}× per CPU-second (all processes counted)"
         )
+        drift = results[1].get("per_sample_cpu_ms", [])
+        if len(drift) == 2:
+            print(
+                f"WeasyPrint CPU ms an invoice before / after Comptoir's run: {drift[0]} / {drift[1]}"
+            )
     typst = results[0]
     print(
         f"Targets: ≥ {TARGET_PER_SECOND} complete invoices/s on one core "
