@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from comptoir.documents import rendering
 from comptoir.documents.actions import archive_document, read_archived
 from comptoir.documents.models import ArchivedDocument
+from comptoir.invoicing.printing import WIDTH_COLUMNS
 
 
 @pytest.fixture(autouse=True)
@@ -120,6 +121,7 @@ def _minimal_invoice_data() -> dict[str, Any]:
                 "net_amount": "2,00",
             }
         ],
+        "widest": {key: "2,00" for key in WIDTH_COLUMNS},
         "vat_groups": [{"label": "S 20 %", "allowance": "0,00", "taxable": "2,00", "vat": "0,40"}],
         "exemptions": [],
         "totals": {
