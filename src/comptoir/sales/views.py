@@ -557,21 +557,28 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-class OrderEdit(FormScreen):
-    """Change an open order's references, dates, delivery address, recipient and notes."""
+class OpenOrderScreen(FormScreen):
+    """A form on an open order the user may change; a closed one sends back to its page."""
 
-    form_class = OrderHeaderForm
-    title = gettext_lazy("Edit the order")
     permission = "sales.change_order"
 
     def get_object(self) -> Order:
-        return changeable_order(self.request, self.kwargs["pk"])
+        if not hasattr(self, "_order"):
+            self._order = changeable_order(self.request, self.kwargs["pk"])
+        return self._order
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.is_authenticated and not self.get_object().is_open:
             messages.error(request, _("A delivered or cancelled order no longer changes."))
             return redirect("sales:order_detail", pk=kwargs["pk"])
         return super().dispatch(request, *args, **kwargs)
+
+
+class OrderEdit(OpenOrderScreen):
+    """Change an open order's references, dates, delivery address, recipient and notes."""
+
+    form_class = OrderHeaderForm
+    title = gettext_lazy("Edit the order")
 
     def get_form(self, data: Any = None, files: Any = None) -> forms.BaseForm:
         order = self.get_object()
@@ -603,25 +610,13 @@ class OrderEdit(FormScreen):
         return redirect("sales:order_detail", pk=order.pk)
 
 
-class OrderLinesEdit(FormScreen):
+class OrderLinesEdit(OpenOrderScreen):
     """Change an open order's lines (quantity, price, discount, VAT, label), add or remove lines."""
 
     form_class = OrderLinesForm
     template_name = "sales/order_lines_form.html"
-    permission = "sales.change_order"
     submit_label = gettext_lazy("Save the lines")
     MORE_ROWS = 3
-
-    def get_object(self) -> Order:
-        if not hasattr(self, "_order"):
-            self._order = changeable_order(self.request, self.kwargs["pk"])
-        return self._order
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.user.is_authenticated and not self.get_object().is_open:
-            messages.error(request, _("A delivered or cancelled order no longer changes."))
-            return redirect("sales:order_detail", pk=kwargs["pk"])
-        return super().dispatch(request, *args, **kwargs)
 
     def get_form(self, data: Any = None, files: Any = None) -> forms.BaseForm:
         order = self.get_object()
