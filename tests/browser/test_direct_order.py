@@ -1,4 +1,5 @@
-"""A direct order typed on screen: a catalogue line, a free line, more rows, then cancelled."""
+"""A direct order typed on screen: a catalogue line, a free line, more rows; its lines changed;
+then cancelled."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ORDER_PAGE = re.compile(r"/sales/orders/\d+/$")
 
 
-def test_direct_order_with_free_line_and_more_rows_then_cancelled(
+def test_direct_order_with_free_line_and_more_rows_then_changed_and_cancelled(
     page: Any, assistant: User
 ) -> None:
     customer = PartyFactory(name="Boulangerie Martin SARL", email="achats@martin.example")
@@ -53,6 +54,20 @@ def test_direct_order_with_free_line_and_more_rows_then_cancelled(
     assert "32,80" in totals  # the 10 % document discount
     assert "295,20" in totals and "59,04" in totals and "354,24" in totals
     assert "20.00" not in totals
+
+    # Its lines change: twelve reams instead of ten, and no installation after all.
+    page.click("#edit-order-lines")
+    page.fill("#id_line-0-quantity", "12")
+    page.check("#id_line-1-remove")
+    page.click("#save")
+    page.wait_for_url(ORDER_PAGE)
+    assert [(line.label, line.quantity) for line in order.lines.order_by("position")] == [
+        ("Ramette A4", Decimal("12.000")),
+        ("Fauteuil", Decimal("1.000")),
+    ]
+    totals = page.locator("#totals").inner_text()
+    assert "247,80" in totals  # 58,80 + 189
+    assert "24,78" in totals  # the 10 % document discount
 
     page.click("#cancel-order")
     page.fill("#id_reason", "Commande en double")
