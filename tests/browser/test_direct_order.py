@@ -57,6 +57,9 @@ def test_direct_order_with_free_line_and_more_rows_then_changed_and_cancelled(
 
     # Its lines change: twelve reams instead of ten, and no installation after all.
     page.click("#edit-order-lines")
+    # Stored figures come back without trailing zeros: "10", not "10.000".
+    assert page.locator("#id_line-0-quantity").input_value() == "10"
+    assert page.locator("#id_line-0-unit_price").input_value() == "4.9"
     page.fill("#id_line-0-quantity", "12")
     page.check("#id_line-1-remove")
     page.click("#save")

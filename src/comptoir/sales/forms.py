@@ -416,6 +416,12 @@ class OrderLinesFormSetBase(OrderLineFormSetBase):
 OrderLinesFormSet = forms.formset_factory(OrderLineEditForm, formset=OrderLinesFormSetBase, extra=1)
 
 
+def _short(value: Decimal) -> Decimal:
+    """A stored decimal without its trailing zeros: 10, not 10.000 (ten thousand to a French
+    eye where the browser shows the point), 1.6575, 0."""
+    return value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
+
+
 def order_line_initial(line: Any) -> dict[str, Any]:
     """What an order line's row shows first."""
     return {
@@ -423,10 +429,10 @@ def order_line_initial(line: Any) -> dict[str, Any]:
         "product": line.product_id,
         "label": line.label,
         "description": line.description,
-        "quantity": line.quantity,
+        "quantity": _short(line.quantity),
         "unit_code": line.unit_code,
-        "unit_price": line.unit_price,
-        "discount_rate": line.discount_rate,
+        "unit_price": _short(line.unit_price),
+        "discount_rate": _short(line.discount_rate),
         "vat": VatRate.objects.filter(code=line.vat_rate_code).first()
         if line.vat_rate_code
         else None,
