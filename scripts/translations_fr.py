@@ -2195,6 +2195,14 @@ TRANSLATIONS.update(
 )
 
 
+# Down payments stop at the order.
+TRANSLATIONS.update(
+    {
+        "With this one, the order's down payments would come to more than the order (%(billable)s € excl. VAT): at most %(left)s € excl. VAT is left to take.": "Avec celui-ci, les acomptes de la commande dépasseraient la commande (%(billable)s € HT) : il reste au plus %(left)s € HT à appeler.",
+    }
+)
+
+
 def save_and_compile(po: polib.POFile, po_path: Path) -> None:
     """Save in gettext's own layout (as msgmerge writes it), then compile checking placeholders."""
     po.save(str(po_path))

@@ -39,6 +39,7 @@ from comptoir.invoicing.models import (
     OperationCategory,
 )
 from comptoir.invoicing.order_links import OrderInvoiceLink
+from comptoir.invoicing.printing import money
 from comptoir.parties.models import Address, AddressKind
 from comptoir.parties.selectors import default_address
 from comptoir.sales.models import Order, OrderLine
@@ -742,6 +743,47 @@ def invoice_order(order: Order, *, by: Any, issue: bool = False) -> Invoice:
 
 
 @transaction.atomic
+def down_payments_taken(order: Order) -> Decimal:
+    """What the order's down payments take excl. VAT: drafts and issued ones, less what credit
+    notes gave back of them."""
+    taken = ZERO
+    for invoice in Invoice.objects.filter(
+        kind=InvoiceKind.DOWN_PAYMENT, lines__order_links__order_id=order.pk
+    ).distinct():
+        taken += sum(
+            (
+                line_amounts(line.quantity, line.unit_price, line.discount_rate).net_amount
+                for line in invoice.lines.all()
+            ),
+            ZERO,
+        )
+        for note in Invoice.objects.filter(kind=InvoiceKind.CREDIT_NOTE, corrects=invoice):
+            taken -= sum(
+                (
+                    line_amounts(line.quantity, line.unit_price, line.discount_rate).net_amount
+                    for line in note.lines.all()
+                ),
+                ZERO,
+            )
+    return taken
+
+
+def _check_down_payments_within_order(order: Order, new: Decimal) -> None:
+    """Refuse a down payment that would take the order's down payments over the order itself
+    (excl. VAT, less what was cancelled): its final invoice could never deduct them all."""
+    billable = sum(_billable_taxable(order).values(), ZERO)
+    left = billable - down_payments_taken(order)
+    if new > left:
+        raise ValidationError(
+            _(
+                "With this one, the order's down payments would come to more than the order "
+                "(%(billable)s € excl. VAT): at most %(left)s € excl. VAT is left to take."
+            )
+            % {"billable": money(billable), "left": money(max(left, ZERO))},
+            code="down_payments_over_order",
+        )
+
+
 def create_down_payment_invoice(
     order: Order, *, by: Any, rate: Decimal, issue: bool = False
 ) -> Invoice:
@@ -779,6 +821,7 @@ def create_down_payment_invoice(
         )
     if not lines:
         raise ValidationError(_("The order has no amount to take a down payment on."))
+    _check_down_payments_within_order(order, sum((line["unit_price"] for line in lines), ZERO))
     invoice = actions.create_invoice(
         party=order.party,
         by=by,
