@@ -45,3 +45,13 @@ def test_down_payments_stop_at_the_order_and_a_credit_note_makes_room(
     )
     assert from_orders.down_payments_taken(order) == Decimal("300.00")
     from_orders.create_down_payment_invoice(order, by=assistant, rate=Decimal("70"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_down_payment_is_taken_in_a_transaction_of_its_own(company: Any, assistant: Any) -> None:
+    """As a screen calls it, outside any transaction: the order lock needs one (PostgreSQL
+    refuses SELECT … FOR UPDATE in autocommit)."""
+    party = PartyFactory(name="Client Verrou", siren="404833048")
+    order = _order(party, assistant, [(Decimal("2"), Decimal("50"), Decimal("0"), "tva-20")])
+    down = from_orders.create_down_payment_invoice(order, by=assistant, rate=Decimal("30"))
+    assert from_orders.down_payments_taken(order) == down.lines.get().unit_price == Decimal("30")

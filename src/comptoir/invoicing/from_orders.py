@@ -742,30 +742,31 @@ def invoice_order(order: Order, *, by: Any, issue: bool = False) -> Invoice:
     return write_invoice(items, by=by, issue=issue)
 
 
-@transaction.atomic
 def down_payments_taken(order: Order) -> Decimal:
     """What the order's down payments take excl. VAT: drafts and issued ones, less what credit
     notes gave back of them."""
-    taken = ZERO
-    for invoice in Invoice.objects.filter(
+    down_payments = Invoice.objects.filter(
         kind=InvoiceKind.DOWN_PAYMENT, lines__order_links__order_id=order.pk
-    ).distinct():
-        taken += sum(
-            (
-                line_amounts(line.quantity, line.unit_price, line.discount_rate).net_amount
-                for line in invoice.lines.all()
-            ),
-            ZERO,
+    ).values("pk")
+    taken = _lines_net(InvoiceLine.objects.filter(invoice__in=down_payments))
+    given_back = _lines_net(
+        InvoiceLine.objects.filter(
+            invoice__kind=InvoiceKind.CREDIT_NOTE, invoice__corrects__in=down_payments
         )
-        for note in Invoice.objects.filter(kind=InvoiceKind.CREDIT_NOTE, corrects=invoice):
-            taken -= sum(
-                (
-                    line_amounts(line.quantity, line.unit_price, line.discount_rate).net_amount
-                    for line in note.lines.all()
-                ),
-                ZERO,
+    )
+    return taken - given_back
+
+
+def _lines_net(lines: Any) -> Decimal:
+    return sum(
+        (
+            line_amounts(quantity, price, discount).net_amount
+            for quantity, price, discount in lines.values_list(
+                "quantity", "unit_price", "discount_rate"
             )
-    return taken
+        ),
+        ZERO,
+    )
 
 
 def _check_down_payments_within_order(order: Order, new: Decimal) -> None:
@@ -784,6 +785,7 @@ def _check_down_payments_within_order(order: Order, new: Decimal) -> None:
         )
 
 
+@transaction.atomic
 def create_down_payment_invoice(
     order: Order, *, by: Any, rate: Decimal, issue: bool = False
 ) -> Invoice:
