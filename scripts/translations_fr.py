@@ -2203,6 +2203,14 @@ TRANSLATIONS.update(
 )
 
 
+# Order lines and down payments: one rule, excl. VAT.
+TRANSLATIONS.update(
+    {
+        "The order would come to %(total)s € excl. VAT, less than the down payments taken on it (%(advanced)s € excl. VAT). Keep at least that amount, or credit a down payment first.": "La commande ne ferait plus que %(total)s € HT, moins que les acomptes appelés sur elle (%(advanced)s € HT). Gardez au moins ce montant, ou faites d'abord un avoir sur un acompte.",
+    }
+)
+
+
 def save_and_compile(po: polib.POFile, po_path: Path) -> None:
     """Save in gettext's own layout (as msgmerge writes it), then compile checking placeholders."""
     po.save(str(po_path))

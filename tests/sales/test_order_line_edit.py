@@ -215,12 +215,12 @@ def test_delivered_line_keeps_its_price(order: Order, assistant: Any, paper: Any
     assert order.lines.get(label="Fauteuil ergonomique").unit_price == Decimal("170")
 
 
-def test_total_never_below_issued_down_payments(order: Order, assistant: Any, company: Any) -> None:
+def test_total_never_below_the_down_payments(order: Order, assistant: Any, company: Any) -> None:
     down = from_orders.create_down_payment_invoice(
         order, by=assistant, rate=Decimal("50"), issue=True
     )
     order.refresh_from_db()
-    assert actions.order_down_payments_total(order) == down.total_amount
+    assert from_orders.down_payments_taken(order) == down.tax_basis_amount
     total_before = order.total_amount
     with pytest.raises(ValidationError) as refused:
         actions.update_order_lines(

@@ -769,11 +769,17 @@ def _lines_net(lines: Any) -> Decimal:
     )
 
 
-def _check_down_payments_within_order(order: Order, new: Decimal) -> None:
-    """Refuse a down payment that would take the order's down payments over the order itself
-    (excl. VAT, less what was cancelled): its final invoice could never deduct them all."""
+def down_payment_room(order: Order) -> tuple[Decimal, Decimal]:
+    """Return (what the order bills excl. VAT, less any cancelled rest; what is left of it for
+    down payments): the order's down payments never take more than the order, or its final
+    invoice could not deduct them all. Negative when the order came down below them."""
     billable = sum(_billable_taxable(order).values(), ZERO)
-    left = billable - down_payments_taken(order)
+    return billable, billable - down_payments_taken(order)
+
+
+def _check_down_payments_within_order(order: Order, new: Decimal) -> None:
+    """Refuse a down payment that would take the order's down payments over the order."""
+    billable, left = down_payment_room(order)
     if new > left:
         raise ValidationError(
             _(

@@ -42,11 +42,7 @@ from comptoir.sales.models import (
     Quote,
     QuoteLine,
 )
-from comptoir.sales.selectors import (
-    LINK_SALT,
-    order_down_payments_total,
-    order_line_commitments,
-)
+from comptoir.sales.selectors import LINK_SALT, order_line_commitments
 from comptoir.sales.states import (
     ORDER_TRANSITIONS,
     QUOTE_TRANSITIONS,
@@ -919,17 +915,18 @@ def update_order_lines(order: Order, *, by: Any, lines: Sequence[dict[str, Any]]
                 ]
             )
     _refresh_totals(order)
-    advanced = order_down_payments_total(order)
-    if order.total_amount < advanced:
-        from comptoir.invoicing.printing import money
+    from comptoir.invoicing.from_orders import down_payment_room  # invoicing imports sales
+    from comptoir.invoicing.printing import money
 
+    billable, left = down_payment_room(order)
+    if left < 0:
         raise ValidationError(
             _(
-                "The order would total %(total)s € incl. VAT, less than the down payments "
-                "invoiced on it (%(advanced)s € incl. VAT). Keep at least that amount, or "
+                "The order would come to %(total)s € excl. VAT, less than the down payments "
+                "taken on it (%(advanced)s € excl. VAT). Keep at least that amount, or "
                 "credit a down payment first."
             )
-            % {"total": money(order.total_amount), "advanced": money(advanced)},
+            % {"total": money(billable), "advanced": money(billable - left)},
             code="below_down_payments",
         )
     refresh_order_status(order, by=by)

@@ -150,28 +150,3 @@ def order_line_commitments(
         )
         for line in lines
     }
-
-
-def order_down_payments_total(order: Order) -> Decimal:
-    """Return what the order's issued down-payment invoices total incl. VAT, net of credit notes."""
-    from comptoir.invoicing.models import Invoice, InvoiceKind  # invoicing imports sales
-    from comptoir.invoicing.states import InvoiceStatus
-
-    down_payments = Invoice.objects.filter(
-        kind=InvoiceKind.DOWN_PAYMENT,
-        status=InvoiceStatus.ISSUED,
-        lines__order_links__order=order,
-    ).distinct()
-    issued = sum((invoice.total_amount for invoice in down_payments), Decimal("0.00"))
-    credited = sum(
-        (
-            note.total_amount
-            for note in Invoice.objects.filter(
-                kind=InvoiceKind.CREDIT_NOTE,
-                status=InvoiceStatus.ISSUED,
-                corrects__in=down_payments,
-            )
-        ),
-        Decimal("0.00"),
-    )
-    return issued - credited
