@@ -561,6 +561,7 @@ class OpenOrderScreen(FormScreen):
     """A form on an open order the user may change; a closed one sends back to its page."""
 
     permission = "sales.change_order"
+    closed_message = gettext_lazy("A delivered or cancelled order no longer changes.")
 
     def get_object(self) -> Order:
         if not hasattr(self, "_order"):
@@ -569,7 +570,7 @@ class OpenOrderScreen(FormScreen):
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.is_authenticated and not self.get_object().is_open:
-            messages.error(request, _("A delivered or cancelled order no longer changes."))
+            messages.error(request, self.closed_message)
             return redirect("sales:order_detail", pk=kwargs["pk"])
         return super().dispatch(request, *args, **kwargs)
 
@@ -657,21 +658,12 @@ class OrderLinesEdit(OpenOrderScreen):
         return redirect("sales:order_detail", pk=order.pk)
 
 
-class OrderCancel(FormScreen):
+class OrderCancel(OpenOrderScreen):
     """Confirm cancelling an order (or its undelivered rest), saying why."""
 
     form_class = CancelOrderForm
     template_name = "sales/order_cancel.html"
-    permission = "sales.change_order"
-
-    def get_object(self) -> Order:
-        return changeable_order(self.request, self.kwargs["pk"])
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.user.is_authenticated and not self.get_object().is_open:
-            messages.error(request, _("This order is already delivered or cancelled."))
-            return redirect("sales:order_detail", pk=kwargs["pk"])
-        return super().dispatch(request, *args, **kwargs)
+    closed_message = gettext_lazy("This order is already delivered or cancelled.")
 
     def context(self, form: forms.BaseForm, **extra: Any) -> dict[str, Any]:
         order = self.get_object()
