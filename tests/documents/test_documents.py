@@ -37,6 +37,54 @@ def test_administrator_copy_overrides_the_shipped_template(tmp_path: Path) -> No
     assert pdf.startswith(b"%PDF")
 
 
+def _text(pdf: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_each_document_gets_its_own_data_through_the_private_folder(tmp_path: Path) -> None:
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "note.typ").write_text(
+        '#let d = json("/data.json")\n#set text(font: "Liberation Sans")\nNOTE #d.number\n'
+    )
+    assert "NOTE A-1" in _text(rendering.render_pdf("note.typ", {"number": "A-1"}))
+    # The same template, new data: the file is rewritten, not a stale copy printed.
+    assert "NOTE B-2" in _text(rendering.render_pdf("note.typ", {"number": "B-2"}))
+    # An administrator edits the template: the next document uses the edit.
+    (tmp_path / "templates" / "note.typ").write_text(
+        '#let d = json("/data.json")\n#set text(font: "Liberation Sans")\nEDITED #d.number\n'
+    )
+    assert "EDITED C-3" in _text(rendering.render_pdf("note.typ", {"number": "C-3"}))
+
+
+def test_a_template_reaches_only_its_private_folder(tmp_path: Path) -> None:
+    (tmp_path / "secret.txt").write_text("do not print")
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "sneaky.typ").write_text('#read("../secret.txt")\n')
+    with pytest.raises(rendering.RenderingError):
+        rendering.render_pdf("sneaky.typ", {})
+    (tmp_path / "templates" / "sneaky.typ").write_text('#read("/../secret.txt")\n')
+    with pytest.raises(rendering.RenderingError):
+        rendering.render_pdf("sneaky.typ", {})
+
+
+def test_a_forked_process_writes_its_data_in_a_folder_of_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    renderer = rendering.Renderer()
+    parent = renderer._workdir()
+    assert renderer._workdir() == parent
+    monkeypatch.setattr(rendering.os, "getpid", lambda: -1)
+    child = renderer._workdir()
+    try:
+        assert child != parent and child.is_dir()
+    finally:
+        child.rmdir()  # its exit handler belongs to a process that does not exist
+
+
 def test_broken_template_and_bad_names_raise(tmp_path: Path) -> None:
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "broken.typ").write_text("#let x = (\n")

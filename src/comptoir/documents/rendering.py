@@ -2,15 +2,26 @@
 
 A template is a ``.typ`` file looked up first in ``<COMPTOIR_DATA_DIR>/templates/`` (where an
 administrator puts an edited copy) and then in the ``typst/`` folder of each Comptoir app.
-The data reach the template as one JSON string in ``sys.inputs.data``; templates read it with
-``json(bytes(sys.inputs.data))``. The company's logo, when there is one, is ``sys.inputs.logo``
-(a path for ``image()``, empty otherwise). Fonts come from ``documents/fonts`` only (system
-fonts are ignored), so a document looks the same on every machine.
+Typst works in a private folder of the process: the template is copied there and the data are
+written beside it as ``/data.json``, which templates read with ``json("/data.json")``. The
+company's logo, when there is one, is copied there too and named in ``sys.inputs.logo`` (a path
+for ``image()``, empty otherwise). A template can reach nothing else. Fonts come from
+``documents/fonts`` only (system fonts are ignored), so a document looks the same on every
+machine.
+
+Why a file rather than ``sys.inputs``: new inputs make Typst rebuild and hash its whole
+standard library, twice a document. With the data in a file and ``sys.inputs`` unchanged, a
+20-line invoice takes 12 % fewer instructions (callgrind: 52.4 → 45.8 M). A template written
+for the earlier way (``json(bytes(sys.inputs.data))``) still gets its data there.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
+import os
+import shutil
+import tempfile
 import threading
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -23,6 +34,8 @@ from django.apps import apps
 from django.conf import settings
 
 FONTS_DIR = Path(__file__).resolve().parent / "fonts"
+# The file the data are written to, in the root Typst sees.
+DATA_FILE = "data.json"
 # The image formats Typst reads.
 LOGO_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 
@@ -72,17 +85,48 @@ def company_logo(company: Any) -> Path | None:
     return None
 
 
+def _remove_folder(folder: Path, pid: int) -> None:
+    if os.getpid() == pid:  # not from a forked child that inherited the exit handler
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 class Renderer:
     """One Typst compiler, reused; calls are serialised because the compiler is stateful."""
 
     def __init__(self) -> None:
         self._compiler: typst.Compiler | None = None
         self._lock = threading.Lock()
+        self._folder: Path | None = None
+        self._folder_pid = 0
+        # What this process wrote in its folder (name -> content): written again on change only.
+        self._written: dict[str, bytes] = {}
+        # The sys.inputs the compiler holds: passed again only when they change.
+        self._inputs: dict[str, str] | None = None
 
     def compiler(self) -> typst.Compiler:
         if self._compiler is None:
             self._compiler = typst.Compiler(font_paths=[str(FONTS_DIR)], ignore_system_fonts=True)
         return self._compiler
+
+    def _workdir(self) -> Path:
+        """This process's private folder, Typst's root: the template, its data, the logo."""
+        if self._folder is None or self._folder_pid != os.getpid():
+            # A forked child gets a folder of its own, or it would write its data where its
+            # parent reads.
+            self._folder = Path(tempfile.mkdtemp(prefix="comptoir-typst-"))
+            self._folder_pid = os.getpid()
+            self._written = {}
+            atexit.register(_remove_folder, self._folder, self._folder_pid)
+        return self._folder
+
+    def _put(self, name: str, content: bytes) -> str:
+        """Write a file into the private folder (unless it holds it already); return its path
+        as the template sees it."""
+        folder = self._workdir()
+        if self._written.get(name) != content:
+            (folder / name).write_bytes(content)
+            self._written[name] = content
+        return "/" + name
 
     def render_pdf(
         self,
@@ -94,45 +138,69 @@ class Renderer:
     ) -> bytes:
         """Render a template with its data (and the logo, if any) to PDF/A-3b bytes."""
         path = template_path(template)
-        inputs = {"data": json.dumps(data, default=_json_default, ensure_ascii=False), "logo": ""}
+        source = path.read_bytes()
+        text = json.dumps(data, default=_json_default, ensure_ascii=False)
+        with self._lock:
+            if b"sys.inputs.data" in source:
+                return self._render_with_inputs(template, path, source, text, tagged, logo)
+            self._put(template, source)
+            main = self._workdir() / template
+            self._put(DATA_FILE, text.encode("utf-8"))
+            if logo is not None:
+                try:
+                    image = self._put("logo" + logo.suffix.lower(), logo.read_bytes())
+                    return self._compile(template, str(main), {"logo": image}, tagged)
+                except (OSError, RenderingError):
+                    # A logo Typst cannot read must not stop a document from printing.
+                    pass
+            return self._compile(template, str(main), {"logo": ""}, tagged)
+
+    def _render_with_inputs(
+        self, template: str, path: Path, source: bytes, text: str, tagged: bool, logo: Path | None
+    ) -> bytes:
+        """The earlier way, for a template that reads its data from ``sys.inputs.data``."""
+        inputs = {"data": text, "logo": ""}
         if logo is not None:
             # Typst reads files only under its root: the template's text is passed as bytes
             # and the root is the logo's folder, so the logo is all the template can reach.
             try:
                 return self._compile(
                     template,
-                    path.read_bytes(),
+                    source,
+                    {**inputs, "logo": "/" + logo.name},
+                    tagged,
                     root=logo.parent,
-                    inputs={**inputs, "logo": "/" + logo.name},
-                    tagged=tagged,
                 )
             except RenderingError:
-                # A logo Typst cannot read must not stop a document from printing.
                 pass
-        return self._compile(template, str(path), root=path.parent, inputs=inputs, tagged=tagged)
+        return self._compile(template, str(path), inputs, tagged, root=path.parent)
 
     def _compile(
         self,
         template: str,
         source: str | bytes,
-        *,
-        root: Path,
         inputs: dict[str, str],
         tagged: bool,
+        *,
+        root: Path | None = None,
     ) -> bytes:
-        with self._lock:
-            try:
-                # `input=` on every call: a Compiler built with input only honours it once.
-                pdf = self.compiler().compile(
-                    input=source,
-                    root=str(root),
-                    format="pdf",
-                    sys_inputs=inputs,
-                    pdf_standards=["a-3b"],
-                    pdf_tags=tagged,
-                )
-            except RuntimeError as exc:
-                raise RenderingError(f"{template}: {exc}") from exc
+        """Compile under the lock; the root is the private folder unless one is given."""
+        changed = inputs != self._inputs
+        self._inputs = inputs
+        try:
+            # `input=` on every call: a Compiler built with input only honours it once.
+            # The same sys.inputs are not passed again (`...` keeps them): new ones make
+            # Typst rebuild its standard library.
+            pdf = self.compiler().compile(
+                input=source,
+                root=str(root or self._workdir()),
+                format="pdf",
+                sys_inputs=inputs if changed else ...,
+                pdf_standards=["a-3b"],
+                pdf_tags=tagged,
+            )
+        except RuntimeError as exc:
+            raise RenderingError(f"{template}: {exc}") from exc
         if not isinstance(pdf, bytes):
             raise RenderingError(f"{template}: the compiler returned no PDF")
         return pdf
