@@ -2211,6 +2211,14 @@ TRANSLATIONS.update(
 )
 
 
+# The backorder note follows its order.
+TRANSLATIONS.update(
+    {
+        "Delivery reduced to follow its order": "Bon de livraison réduit pour suivre la commande",
+    }
+)
+
+
 def save_and_compile(po: polib.POFile, po_path: Path) -> None:
     """Save in gettext's own layout (as msgmerge writes it), then compile checking placeholders."""
     po.save(str(po_path))

@@ -161,6 +161,84 @@ def test_quantity_never_below_what_a_note_in_preparation_holds(
         actions.update_order_lines(order, by=assistant, lines=lines)
 
 
+def _ship_leaving_a_backorder(order: Order, by: Any, quantities: dict[int, Decimal]) -> Any:
+    """Ship part of the order; return the backorder note Comptoir made for the rest."""
+    for line in order.lines.all():
+        stock_actions.record_stock_move(
+            line.product, quantity=Decimal("100"), kind="receipt", by=by
+        )
+    delivery = stock_actions.create_delivery(order, by=by, quantities=quantities)
+    stock_actions.ship_delivery(delivery, by=by, produce_documents=False)
+    backorder = order.deliveries.get(status="draft")  # type: ignore[attr-defined]
+    assert backorder.backorder_of == delivery
+    return backorder
+
+
+def _held(delivery: Any) -> dict[str, Decimal]:
+    return {line.order_line.label: line.quantity for line in delivery.lines.all()}
+
+
+def test_ordering_less_trims_the_backorder_note_instead_of_refusing(
+    order: Order, assistant: Any, paper: Any
+) -> None:
+    paper_line = order.lines.get(product=paper)
+    backorder = _ship_leaving_a_backorder(order, assistant, {paper_line.pk: Decimal("4")})
+    assert _held(backorder)["Ramette A4"] == Decimal("6")
+    actions.update_order_lines(
+        order, by=assistant, lines=_keep(order, **{"Ramette A4": {"quantity": Decimal("7")}})
+    )
+    backorder.refresh_from_db()
+    assert backorder.status == "draft"
+    assert _held(backorder) == {"Ramette A4": Decimal("3"), "Fauteuil ergonomique": Decimal("2")}
+    entry = history_for(backorder).get(action="trim_delivery")
+    assert entry.changes["lines"] == [{"order_line": paper_line.pk, "quantity": ["6", "3"]}]
+    assert str(ACTION_LABELS["trim_delivery"]) == "Delivery reduced to follow its order"
+    # Down to what already left: the paper comes off the note, the chairs stay on it.
+    actions.update_order_lines(
+        order, by=assistant, lines=_keep(order, **{"Ramette A4": {"quantity": Decimal("4")}})
+    )
+    backorder.refresh_from_db()
+    assert _held(backorder) == {"Fauteuil ergonomique": Decimal("2")}
+    # Below what left is still refused.
+    with pytest.raises(ValidationError, match="at least 4"):
+        actions.update_order_lines(
+            order, by=assistant, lines=_keep(order, **{"Ramette A4": {"quantity": Decimal("3")}})
+        )
+
+
+def test_a_line_only_on_the_backorder_note_can_go_and_an_empty_note_is_cancelled(
+    order: Order, assistant: Any, paper: Any, chair: Any
+) -> None:
+    paper_line = order.lines.get(product=paper)
+    backorder = _ship_leaving_a_backorder(order, assistant, {paper_line.pk: Decimal("4")})
+    lines = [
+        {"id": line["id"], **({"quantity": Decimal("4")} if line["id"] == paper_line.pk else {})}
+        for line in _keep(order)
+        if line["id"] == paper_line.pk
+    ]
+    actions.update_order_lines(order, by=assistant, lines=lines)  # the chairs removed
+    assert not order.lines.filter(product=chair).exists()
+    backorder.refresh_from_db()
+    assert backorder.status == "cancelled"
+    assert not backorder.lines.exists()
+    assert history_for(backorder).filter(action="transition").exists()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.DELIVERED  # what is left was all delivered
+
+
+def test_cancelling_an_order_cancels_its_notes_still_to_ship(
+    order: Order, assistant: Any, paper: Any
+) -> None:
+    paper_line = order.lines.get(product=paper)
+    backorder = _ship_leaving_a_backorder(order, assistant, {paper_line.pk: Decimal("4")})
+    actions.cancel_order(order, by=assistant, reason="Client parti")
+    backorder.refresh_from_db()
+    # It could never have left: the order has nothing more to deliver.
+    assert backorder.status == "cancelled"
+    order.refresh_from_db()
+    assert order.status == OrderStatus.DELIVERED
+
+
 def test_invoiced_line_keeps_its_price_and_stays(
     order: Order, assistant: Any, paper: Any, company: Any
 ) -> None:

@@ -51,6 +51,7 @@ ACTION_LABELS: dict[str, Any] = {
     "queue_email": gettext_lazy("Email queued"),
     "create_delivery": gettext_lazy("Delivery created"),
     "ship_delivery": gettext_lazy("Delivery shipped"),
+    "trim_delivery": gettext_lazy("Delivery reduced to follow its order"),
     "create_party": gettext_lazy("Created"),
     "update_party": gettext_lazy("Changed"),
     "set_party_tags": gettext_lazy("Tags changed"),

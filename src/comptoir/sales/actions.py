@@ -43,6 +43,7 @@ from comptoir.sales.models import (
     QuoteLine,
 )
 from comptoir.sales.selectors import LINK_SALT, order_line_commitments
+from comptoir.sales.signals import order_to_deliver_reduced
 from comptoir.sales.states import (
     ORDER_TRANSITIONS,
     QUOTE_TRANSITIONS,
@@ -899,6 +900,16 @@ def update_order_lines(order: Order, *, by: Any, lines: Sequence[dict[str, Any]]
             )
     if errors:
         raise ValidationError(errors, code="line_refused")
+    # Before the removed lines go: a backorder note may still hold them.
+    order_to_deliver_reduced.send(
+        sender=Order,
+        order=order,
+        by=by,
+        remaining={
+            **{line.pk: Decimal(0) for line in removed},
+            **{line.pk: line.remaining_quantity for line in kept if line.pk is not None},
+        },
+    )
     for line in removed:
         line.delete()
     for line in kept:
@@ -967,6 +978,10 @@ def cancel_order(order: Order, *, by: Any, reason: str = "") -> Order:
         if rest > 0:
             line.cancelled_quantity += rest
             line.save(update_fields=["cancelled_quantity"])
+    # Its delivery notes still to ship (a backorder, say) can no longer leave.
+    order_to_deliver_reduced.send(
+        sender=Order, order=order, by=by, remaining={line.pk: Decimal(0) for line in lines}
+    )
     to = OrderStatus.DELIVERED if delivered else OrderStatus.CANCELLED
     order.cancellation_reason = reason
     transition(

@@ -130,7 +130,11 @@ def emails_of_party(party: Party) -> QuerySet[OutboxMessage]:
 def order_line_commitments(
     lines: Sequence[OrderLine],
 ) -> dict[int, tuple[Decimal, Decimal, Decimal]]:
-    """Return, per order line, its (delivered, invoiced, on delivery notes in preparation)."""
+    """Return, per order line, its (delivered, invoiced, on delivery notes in preparation).
+
+    Only the notes someone prepared count: the backorder note Comptoir makes when a delivery
+    leaves short follows the order (stock trims it when the order asks for less).
+    """
     from comptoir.invoicing.from_orders import invoiced_quantities  # invoicing imports sales
     from comptoir.stock.models import DeliveryLine  # stock imports sales
     from comptoir.stock.states import DeliveryStatus
@@ -139,7 +143,9 @@ def order_line_commitments(
     invoiced = invoiced_quantities(ids)
     prepared: dict[int, Decimal] = {}
     for line_id, quantity in DeliveryLine.objects.filter(
-        order_line_id__in=ids, delivery__status=DeliveryStatus.DRAFT
+        order_line_id__in=ids,
+        delivery__status=DeliveryStatus.DRAFT,
+        delivery__backorder_of__isnull=True,
     ).values_list("order_line_id", "quantity"):
         prepared[line_id] = prepared.get(line_id, Decimal(0)) + quantity
     return {

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -205,6 +205,59 @@ def cancel_delivery(delivery: Delivery, *, by: Any) -> Delivery:
     delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
     transition(delivery, DeliveryStatus.CANCELLED, transitions=TRANSITIONS, by=by)
     return delivery
+
+
+@transaction.atomic
+def trim_deliveries(order: Order, *, by: Any, remaining: Mapping[int, Decimal]) -> list[Delivery]:
+    """Bring an order's delivery notes still to ship in line with what it still has to deliver.
+
+    ``remaining`` gives, per order line, the quantity it still has to deliver (0 for a line
+    about to be removed). What the notes hold beyond it comes off the backorder notes first,
+    the newest first, then off the notes prepared by hand (the order screens let that happen
+    only when the order is cancelled). A note left with no line is cancelled. Called when
+    sales reduces an order (``sales.signals.order_to_deliver_reduced``); returns the notes
+    changed.
+    """
+    rows = list(
+        DeliveryLine.objects.select_for_update()
+        .filter(
+            delivery__order=order,
+            delivery__status=DeliveryStatus.DRAFT,
+            order_line_id__in=list(remaining),
+        )
+        .select_related("delivery")
+        .order_by(F("delivery__backorder_of").asc(nulls_last=True), "-delivery_id", "-pk")
+    )
+    excess: dict[int, Decimal] = {pk: -max(quantity, ZERO) for pk, quantity in remaining.items()}
+    for row in rows:
+        excess[row.order_line_id] += row.quantity
+    changed: dict[int, tuple[Delivery, list[dict[str, Any]]]] = {}
+    for row in rows:
+        cut = min(excess[row.order_line_id], row.quantity)
+        if cut <= 0:
+            continue
+        excess[row.order_line_id] -= cut
+        _delivery, lines = changed.setdefault(row.delivery_id, (row.delivery, []))
+        lines.append(
+            {
+                "order_line": row.order_line_id,
+                "quantity": [quantity_text(row.quantity), quantity_text(row.quantity - cut)],
+            }
+        )
+        row.quantity -= cut
+        if row.quantity:
+            row.save(update_fields=["quantity"])
+        else:
+            row.delete()
+    for delivery, lines in changed.values():
+        record_audit(by, "trim_delivery", delivery, order=order.number, lines=lines)
+        if not delivery.lines.exists():
+            transition(delivery, DeliveryStatus.CANCELLED, transitions=TRANSITIONS, by=by)
+    return [delivery for delivery, _lines in changed.values()]
+
+
+def on_order_to_deliver_reduced(sender: Any, *, order: Order, by: Any, **kwargs: Any) -> None:
+    trim_deliveries(order, by=by, remaining=kwargs["remaining"])
 
 
 def delivery_pdf(delivery: Delivery) -> bytes:
