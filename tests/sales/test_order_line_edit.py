@@ -37,13 +37,18 @@ def _keep(order: Order, **changes: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _ship(order: Order, by: Any, quantities: dict[int, Decimal]) -> None:
+def _ship_part(order: Order, by: Any, quantities: dict[int, Decimal]) -> Any:
+    """Receive the goods and ship these quantities of the order; return the delivery."""
     for line in order.lines.all():
         stock_actions.record_stock_move(
             line.product, quantity=Decimal("100"), kind="receipt", by=by
         )
     delivery = stock_actions.create_delivery(order, by=by, quantities=quantities)
-    stock_actions.ship_delivery(delivery, by=by, produce_documents=False)
+    return stock_actions.ship_delivery(delivery, by=by, produce_documents=False)
+
+
+def _ship(order: Order, by: Any, quantities: dict[int, Decimal]) -> None:
+    _ship_part(order, by, quantities)
     # The rest went to a backorder note in preparation: cancel it to free the quantities.
     for backorder in order.deliveries.filter(status="draft"):  # type: ignore[attr-defined]
         stock_actions.cancel_delivery(backorder, by=by)
@@ -163,12 +168,7 @@ def test_quantity_never_below_what_a_note_in_preparation_holds(
 
 def _ship_leaving_a_backorder(order: Order, by: Any, quantities: dict[int, Decimal]) -> Any:
     """Ship part of the order; return the backorder note Comptoir made for the rest."""
-    for line in order.lines.all():
-        stock_actions.record_stock_move(
-            line.product, quantity=Decimal("100"), kind="receipt", by=by
-        )
-    delivery = stock_actions.create_delivery(order, by=by, quantities=quantities)
-    stock_actions.ship_delivery(delivery, by=by, produce_documents=False)
+    delivery = _ship_part(order, by, quantities)
     backorder = order.deliveries.get(status="draft")  # type: ignore[attr-defined]
     assert backorder.backorder_of == delivery
     return backorder
