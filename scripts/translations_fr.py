@@ -2215,6 +2215,7 @@ TRANSLATIONS.update(
 TRANSLATIONS.update(
     {
         "Delivery reduced to follow its order": "Bon de livraison réduit pour suivre la commande",
+        "%(label)s: %(before)s → %(after)s": "%(label)s : %(before)s → %(after)s",
     }
 )
 

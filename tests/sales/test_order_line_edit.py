@@ -179,7 +179,7 @@ def _held(delivery: Any) -> dict[str, Decimal]:
 
 
 def test_ordering_less_trims_the_backorder_note_instead_of_refusing(
-    order: Order, assistant: Any, paper: Any
+    client_for: Any, order: Order, assistant: Any, paper: Any
 ) -> None:
     paper_line = order.lines.get(product=paper)
     backorder = _ship_leaving_a_backorder(order, assistant, {paper_line.pk: Decimal("4")})
@@ -191,7 +191,11 @@ def test_ordering_less_trims_the_backorder_note_instead_of_refusing(
     assert backorder.status == "draft"
     assert _held(backorder) == {"Ramette A4": Decimal("3"), "Fauteuil ergonomique": Decimal("2")}
     entry = history_for(backorder).get(action="trim_delivery")
-    assert entry.changes["lines"] == [{"order_line": paper_line.pk, "quantity": ["6", "3"]}]
+    assert entry.changes["lines"] == [
+        {"order_line": paper_line.pk, "label": "Ramette A4", "quantity": ["6", "3"]}
+    ]
+    page = client_for(assistant).get(reverse("stock:delivery_detail", args=[backorder.pk]))
+    assert "Delivery reduced to follow its order : Ramette A4: 6 → 3" in page.content.decode()
     assert str(ACTION_LABELS["trim_delivery"]) == "Delivery reduced to follow its order"
     # Down to what already left: the paper comes off the note, the chairs stay on it.
     actions.update_order_lines(

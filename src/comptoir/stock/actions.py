@@ -225,7 +225,7 @@ def trim_deliveries(order: Order, *, by: Any, remaining: Mapping[int, Decimal]) 
             delivery__status=DeliveryStatus.DRAFT,
             order_line_id__in=list(remaining),
         )
-        .select_related("delivery")
+        .select_related("delivery", "order_line")
         .order_by(F("delivery__backorder_of").asc(nulls_last=True), "-delivery_id", "-pk")
     )
     excess: dict[int, Decimal] = {pk: -max(quantity, ZERO) for pk, quantity in remaining.items()}
@@ -241,6 +241,7 @@ def trim_deliveries(order: Order, *, by: Any, remaining: Mapping[int, Decimal]) 
         lines.append(
             {
                 "order_line": row.order_line_id,
+                "label": row.order_line.label,
                 "quantity": [quantity_text(row.quantity), quantity_text(row.quantity - cut)],
             }
         )

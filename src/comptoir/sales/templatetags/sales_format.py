@@ -126,6 +126,16 @@ def history_rows(entries: Any) -> list[dict[str, str]]:
                 detail = _("from %(reference)s") % {"reference": changes["previous"]}
             elif action == "queue_email" and changes.get("to"):
                 detail = str(changes["to"])
+            elif action == "trim_delivery" and changes.get("lines"):
+                detail = ", ".join(
+                    _("%(label)s: %(before)s → %(after)s")
+                    % {
+                        "label": line["label"],
+                        "before": line["quantity"][0],
+                        "after": line["quantity"][1],
+                    }
+                    for line in changes["lines"]
+                )
         if entry.actor_id is not None:
             who = str(entry.actor)
         elif action in CUSTOMER_ACTIONS:
