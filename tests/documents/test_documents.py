@@ -61,14 +61,21 @@ def test_each_document_gets_its_own_data_through_the_private_folder(tmp_path: Pa
 
 
 def test_a_template_reaches_only_its_private_folder(tmp_path: Path) -> None:
-    (tmp_path / "secret.txt").write_text("do not print")
     (tmp_path / "templates").mkdir()
-    (tmp_path / "templates" / "sneaky.typ").write_text('#read("../secret.txt")\n')
-    with pytest.raises(rendering.RenderingError):
-        rendering.render_pdf("sneaky.typ", {})
-    (tmp_path / "templates" / "sneaky.typ").write_text('#read("/../secret.txt")\n')
-    with pytest.raises(rendering.RenderingError):
-        rendering.render_pdf("sneaky.typ", {})
+    # Beside the template (the root Typst used to get), and above it.
+    (tmp_path / "templates" / "secret.txt").write_text("do not print")
+    (tmp_path / "secret.txt").write_text("do not print")
+    for reach in ("secret.txt", "/secret.txt", "../secret.txt", "/../secret.txt"):
+        (tmp_path / "templates" / "sneaky.typ").write_text(
+            f'#set text(font: "Liberation Sans")\n#read("{reach}")\n'
+        )
+        with pytest.raises(rendering.RenderingError):
+            rendering.render_pdf("sneaky.typ", {})
+    # The data it is given, it reads.
+    (tmp_path / "templates" / "sneaky.typ").write_text(
+        '#set text(font: "Liberation Sans")\n#read("/data.json")\n'
+    )
+    assert '"number": "D-4"' in _text(rendering.render_pdf("sneaky.typ", {"number": "D-4"}))
 
 
 def test_a_forked_process_writes_its_data_in_a_folder_of_its_own(

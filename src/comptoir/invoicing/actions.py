@@ -334,14 +334,7 @@ def apply_totals(invoice: Invoice, lines: Sequence[InvoiceLine]) -> list[Invoice
         line.net_amount = amounts.net_amount
     totals = calculations.invoice_totals(
         [
-            calculations.LineInput(
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                discount_rate=line.discount_rate,
-                vat_category=line.vat_category,
-                vat_rate=line.vat_rate,
-                deduction=line.deducted_invoice_id is not None,
-            )
+            calculations.LineInput.of(line, deduction=line.deducted_invoice_id is not None)
             for line in lines
         ],
         discount_rate=invoice.discount_rate,

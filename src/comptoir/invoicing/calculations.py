@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from comptoir.core.money import round_amount
 
@@ -37,6 +38,20 @@ class LineInput:
     vat_category: str = "S"
     vat_rate: Decimal = Decimal("20.00")  # percent
     deduction: bool = False  # deducts a down payment: outside the document discount's base
+
+    @classmethod
+    def of(
+        cls, line: Any, *, quantity: Decimal | None = None, deduction: bool = False
+    ) -> LineInput:
+        """The figures of a stored line (quote, order or invoice line), or of ``quantity`` of it."""
+        return cls(
+            quantity=line.quantity if quantity is None else quantity,
+            unit_price=line.unit_price,
+            discount_rate=line.discount_rate,
+            vat_category=line.vat_category,
+            vat_rate=line.vat_rate,
+            deduction=deduction,
+        )
 
 
 @dataclass(frozen=True)

@@ -169,16 +169,7 @@ def _billable_taxable(order: Order) -> dict[Key, Decimal]:
             for group in order.vat_breakdown
         }
     totals = invoice_totals(
-        [
-            LineInput(
-                quantity=line.quantity - line.cancelled_quantity,
-                unit_price=line.unit_price,
-                discount_rate=line.discount_rate,
-                vat_category=line.vat_category,
-                vat_rate=line.vat_rate,
-            )
-            for line in lines
-        ],
+        [LineInput.of(line, quantity=line.quantity - line.cancelled_quantity) for line in lines],
         discount_rate=order.discount_rate,
     )
     return {(group.category, group.rate): group.taxable_amount for group in totals.vat_groups}

@@ -109,6 +109,17 @@ def _with_delivery_address(party: Party, values: dict[str, Any]) -> dict[str, An
 # -- lines and totals ---------------------------------------------------------------------
 
 
+def _vat_values(vat: Any) -> dict[str, Any]:
+    """The VAT fields a line copies from its rate, kept on the line as they were that day."""
+    return {
+        "vat_rate_code": vat.code,
+        "vat_rate": vat.rate,
+        "vat_category": vat.category,
+        "vat_exemption_reason": vat.exemption_reason,
+        "vat_exemption_code": vat.exemption_code,
+    }
+
+
 def line_values(values: dict[str, Any], party: Party | None, on_date: date) -> dict[str, Any]:
     """Fill a line from its product (customer price and the rule that gave it) and VAT rate."""
     values = dict(values)
@@ -128,11 +139,10 @@ def line_values(values: dict[str, Any], party: Party | None, on_date: date) -> d
             values.setdefault("price_rule", _("Price typed by hand."))
         vat = vat or product.vat_rate
     if vat is not None:
-        values.setdefault("vat_rate_code", vat.code)
-        values["vat_rate"] = vat.rate
-        values["vat_category"] = vat.category
-        values["vat_exemption_reason"] = vat.exemption_reason
-        values["vat_exemption_code"] = vat.exemption_code
+        fields = _vat_values(vat)
+        # A code given with the line stays; the rest is the rate's.
+        fields["vat_rate_code"] = values.get("vat_rate_code", vat.code)
+        values.update(fields)
     unknown = set(values) - LINE_FIELDS
     if unknown:
         raise TypeError(f"unknown line fields: {sorted(unknown)}")
@@ -157,16 +167,7 @@ def _check_line(line: DocumentLine) -> None:
 def apply_totals(document: Quote | Order, lines: Sequence[DocumentLine]) -> None:
     """Set the EN 16931 totals of a quote or order from its lines (in memory)."""
     totals = calculations.invoice_totals(
-        [
-            calculations.LineInput(
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                discount_rate=line.discount_rate,
-                vat_category=line.vat_category,
-                vat_rate=line.vat_rate,
-            )
-            for line in lines
-        ],
+        [calculations.LineInput.of(line) for line in lines],
         discount_rate=document.discount_rate,
     )
     document.lines_net_amount = totals.lines_net_amount
@@ -859,13 +860,7 @@ def update_order_lines(order: Order, *, by: Any, lines: Sequence[dict[str, Any]]
         old = _audited(line)
         vat = wanted.pop("vat", None)
         if vat is not None:
-            wanted.update(
-                vat_rate_code=vat.code,
-                vat_rate=vat.rate,
-                vat_category=vat.category,
-                vat_exemption_reason=vat.exemption_reason,
-                vat_exemption_code=vat.exemption_code,
-            )
+            wanted.update(_vat_values(vat))
         new = {name: wanted.get(name, getattr(line, name)) for name in AUDITED_LINE_FIELDS}
         refusals = _check_line_change(line, new, floors[line.pk])
         if refusals:
