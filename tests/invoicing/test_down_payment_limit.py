@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from comptoir.invoicing import actions as invoice_actions
 from comptoir.invoicing import from_orders
 from tests.factories import PartyFactory
+from tests.invoicing.test_down_payment_proportional import _issued_down_payment, _ten_at_100
 from tests.invoicing.test_from_orders_rounding import _order
 
 pytestmark = pytest.mark.django_db
@@ -20,11 +21,8 @@ pytestmark = pytest.mark.django_db
 def test_down_payments_stop_at_the_order_and_a_credit_note_makes_room(
     company: Any, assistant: Any
 ) -> None:
-    party = PartyFactory(name="Client Acomptes", siren="404833048")
-    order = _order(party, assistant, [(Decimal("10"), Decimal("100"), Decimal("0"), "tva-20")])
-    first = from_orders.create_down_payment_invoice(
-        order, by=assistant, rate=Decimal("60"), issue=True
-    )
+    order = _ten_at_100("Client Acomptes", assistant)
+    first = _issued_down_payment(order, assistant, "60")
     assert from_orders.down_payments_taken(order) == Decimal("600.00")
     with pytest.raises(ValidationError, match="at most 400,00 € excl. VAT is left") as refused:
         from_orders.create_down_payment_invoice(order, by=assistant, rate=Decimal("50"))

@@ -31,6 +31,18 @@ pytestmark = pytest.mark.django_db
 ZERO = Decimal(0)
 
 
+def _ten_at_100(name: str, assistant: Any) -> Any:
+    """An order of 10 × 100 € excl. VAT at 20 % for a new customer."""
+    party = PartyFactory(name=name, siren="404833048")
+    return _order(party, assistant, [(Decimal("10"), Decimal("100"), Decimal("0"), "tva-20")])
+
+
+def _issued_down_payment(order: Any, assistant: Any, rate: str) -> Invoice:
+    return from_orders.create_down_payment_invoice(
+        order, by=assistant, rate=Decimal(rate), issue=True
+    )
+
+
 def _groups(invoice: Invoice) -> dict[tuple[str, Decimal], Decimal]:
     return {
         (group["category"], normalise_rate(Decimal(group["rate"]))): Decimal(
@@ -94,8 +106,7 @@ def test_a_small_partial_invoice_deducts_what_it_bills_and_the_final_one_the_res
     # 90 % down payment (900,00) on 1 000,00; 2 shipped (200,00): 800,00 left to bill cannot
     # absorb 900,00, and the 200,00 invoice cannot deduct 900,00. Before, it deducted nothing
     # and the final invoice came out at 800,00 − 900,00 < 0: it could not be issued.
-    party = PartyFactory(name="Client Acompte Partiel", siren="404833048")
-    order = _order(party, assistant, [(Decimal("10"), Decimal("100"), Decimal("0"), "tva-20")])
+    order = _ten_at_100("Client Acompte Partiel", assistant)
     down, (partial, final) = _bill_in_deliveries(
         order, assistant, Decimal("90"), [Decimal("0.2")], produce=True
     )
@@ -119,11 +130,9 @@ def test_a_small_partial_invoice_deducts_what_it_bills_and_the_final_one_the_res
 def test_what_is_left_of_a_down_payment_after_a_part_is_deducted(
     company: Any, assistant: Any
 ) -> None:
-    party = PartyFactory(name="Client Reste", siren="404833048")
-    order = _order(party, assistant, [(Decimal("10"), Decimal("100"), Decimal("0"), "tva-20")])
-    down = from_orders.create_down_payment_invoice(
-        order, by=assistant, rate=Decimal("90"), issue=True
-    )
+    order = _ten_at_100("Client Reste", assistant)
+    party = order.party
+    down = _issued_down_payment(order, assistant, "90")
     delivery = _ship(order, assistant, {order.lines.get().pk: Decimal("2")})
     partial = from_orders.invoice_delivery(delivery, by=assistant)  # a draft
     key = ("S", Decimal("20.00"))
@@ -198,11 +207,8 @@ def test_an_order_cut_below_its_down_payment_leaves_the_rest_to_refund(
 ) -> None:
     # 90 % down payment, 5 of 10 delivered, the rest cancelled: the final invoice deducts what
     # it bills (it cannot go negative) and the down payment still shows what is left of it.
-    party = PartyFactory(name="Client Annulation", siren="404833048")
-    order = _order(party, assistant, [(Decimal("10"), Decimal("100"), Decimal("0"), "tva-20")])
-    down = from_orders.create_down_payment_invoice(
-        order, by=assistant, rate=Decimal("90"), issue=True
-    )
+    order = _ten_at_100("Client Annulation", assistant)
+    down = _issued_down_payment(order, assistant, "90")
     _ship(order, assistant, {order.lines.get().pk: Decimal("5")})
     for draft in order.deliveries.filter(status="draft"):
         stock_actions.cancel_delivery(draft, by=assistant)
