@@ -138,7 +138,7 @@ def test_what_is_left_of_a_down_payment_after_a_part_is_deducted(
     key = ("S", Decimal("20.00"))
     # The draft's part counts already: no second draft deducts it again.
     assert invoice_actions.left_to_deduct(down) == {key: Decimal("700.00")}
-    assert from_orders._pending_down_payments([order.pk]) == [down]
+    assert from_orders._pending_down_payments([order.pk]) == [(down, {key: Decimal("700.00")})]
     other = invoice_actions.create_invoice(
         party=party,
         by=assistant,

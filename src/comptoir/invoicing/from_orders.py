@@ -141,8 +141,11 @@ def _delivery_address(items: Sequence[Item], party: Any) -> Address | None:
     return address
 
 
-def _pending_down_payments(order_ids: Sequence[int]) -> list[Invoice]:
-    """Issued down-payment invoices of these orders with something left to deduct."""
+def _pending_down_payments(
+    order_ids: Sequence[int],
+) -> list[tuple[Invoice, dict[Key, Decimal]]]:
+    """Issued down-payment invoices of these orders with something left to deduct, each with
+    what is left of it per VAT group (``actions.left_to_deduct``)."""
     down_payments = (
         Invoice.objects.filter(
             kind=InvoiceKind.DOWN_PAYMENT,
@@ -152,7 +155,10 @@ def _pending_down_payments(order_ids: Sequence[int]) -> list[Invoice]:
         .distinct()
         .order_by("issue_date", "pk")
     )
-    return [down_payment for down_payment in down_payments if actions.left_to_deduct(down_payment)]
+    pending = [
+        (down_payment, actions.left_to_deduct(down_payment)) for down_payment in down_payments
+    ]
+    return [(down_payment, left) for down_payment, left in pending if left]
 
 
 def _billable_taxable(order: Order) -> dict[Key, Decimal]:
@@ -198,10 +204,7 @@ def _down_payment_deductions(
     after the document discount. What the order's later invoices will bill is known to the
     cent, since the completing invoice absorbs the rounding (``_absorb_rounding``).
     """
-    pending = [
-        (down_payment, actions.left_to_deduct(down_payment))
-        for down_payment in _pending_down_payments([order.pk])
-    ]
+    pending = _pending_down_payments([order.pk])
     if not pending:
         return []
     left: dict[Key, Decimal] = defaultdict(lambda: ZERO)
@@ -556,8 +559,8 @@ def _absorb_rounding(invoice: Invoice, order: Order, *, by: Any) -> None:
             basis[key] += net
     # A down payment above what the order came to once cut (its rest cancelled) is not
     # deducted whole: what is left of it is refunded by a credit note, not "rounded" here.
-    for down_payment in _pending_down_payments([order.pk]):
-        for key, left in actions.left_to_deduct(down_payment).items():
+    for _down_payment, amounts in _pending_down_payments([order.pk]):
+        for key, left in amounts.items():
             billed[key] -= left
     for key, billable in _billable_taxable(order).items():
         amount = rounding_adjustment(
