@@ -21,6 +21,7 @@ install: $(VENV)/.installed
 ## The benchmarks' extra baselines (WeasyPrint, splink, recordlinkage).
 install-bench: install
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-bench.lock
+	@scripts/ensure-harfbuzz-subset
 
 ## Install, migrate, build the demo company on SQLite, print the logins and serve :8000.
 demo: install
