@@ -63,7 +63,15 @@ def test_quote_accepted_online_becomes_an_invoice_whose_pdf_downloads(
     AddressFactory(party=customer, is_default=True)
     product = ProductFactory(label="Ramette A4", sale_price=Decimal("4.9000"))
     stock_actions.record_stock_move(product, quantity=Decimal("100"), kind="receipt", by=assistant)
-    page.on("dialog", lambda dialog: dialog.accept())
+    # Confirmation dialogs are accepted unless a step says otherwise; their texts are kept.
+    dialogs: list[str] = []
+    agree = {"value": True}
+
+    def answer(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.accept() if agree["value"] else dialog.dismiss()
+
+    page.on("dialog", answer)
 
     # The assistant writes and sends the quote.
     log_in(page, assistant.username)
@@ -118,6 +126,12 @@ def test_quote_accepted_online_becomes_an_invoice_whose_pdf_downloads(
     # Invoice that delivery, issue it, download the Factur-X PDF.
     page.click("#invoice-delivery")
     page.wait_for_url(re.compile(r"/invoices/\d+/$"))
+    # Issuing asks first: declined, the invoice stays a draft.
+    agree["value"] = False
+    page.click("#issue")
+    assert dialogs and "can no longer change" in dialogs[-1]
+    assert not Invoice.objects.get().is_issued
+    agree["value"] = True
     page.click("#issue")
     page.locator("#download-pdf").wait_for()
     invoice = Invoice.objects.get()
