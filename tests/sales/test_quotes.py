@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import timezone
 
+from comptoir.core.audit import history_for
 from comptoir.documents.models import ArchivedDocument
 from comptoir.sales import actions
 from comptoir.sales.models import FollowUpTask, OutboxMessage, OutboxStatus, Quote
@@ -283,3 +284,65 @@ def test_expire_command_expires_sent_quotes_past_validity(
     call_command("quotes", "expire")
     quote.refresh_from_db()
     assert quote.status == QuoteStatus.EXPIRED
+
+
+def test_office_records_an_answer_received_on_paper(
+    make_quote: Any,
+    customer: Any,
+    paper: Any,
+    assistant: Any,
+    client_for: Any,
+    make_user: Any,
+) -> None:
+    accepted = make_quote(customer, [{"product": paper, "quantity": Decimal("1")}])
+    refused = make_quote(customer, [{"product": paper, "quantity": Decimal("1")}])
+    for quote in (accepted, refused):
+        actions.send_quote(quote, by=assistant, email=False)
+    client = client_for(assistant)
+    page = client.get(f"/sales/quotes/{accepted.pk}/").content.decode()
+    assert 'id="record-answer"' in page
+    # A rep outside the customer's portfolio cannot answer for it.
+    outsider = client_for(make_user("sales_rep"))
+    response = outsider.post(
+        f"/sales/quotes/{accepted.pk}/answer/", {"answer": "accept", "name": "Jean Martin"}
+    )
+    assert response.status_code == 404
+    # No name, no acceptance.
+    client.post(f"/sales/quotes/{accepted.pk}/answer/", {"answer": "accept", "name": " "})
+    accepted.refresh_from_db()
+    assert accepted.status == QuoteStatus.SENT
+
+    client.post(f"/sales/quotes/{accepted.pk}/answer/", {"answer": "accept", "name": "Jean Martin"})
+    client.post(f"/sales/quotes/{refused.pk}/answer/", {"answer": "refuse", "reason": "Trop cher"})
+    accepted.refresh_from_db()
+    refused.refresh_from_db()
+    assert accepted.status == QuoteStatus.ACCEPTED
+    assert (accepted.accepted_by_name, accepted.answer_ip) == ("Jean Martin", None)
+    assert refused.status == QuoteStatus.REFUSED and refused.refusal_reason == "Trop cher"
+    entry = history_for(accepted).filter(action="accept_quote").get()
+    assert entry.actor == assistant
+    page = client.get(f"/sales/quotes/{accepted.pk}/").content.decode()
+    assert "recorded at the office" in page and "None" not in page
+    assert 'id="record-answer"' not in page
+
+
+def test_a_withdrawn_link_can_be_replaced_by_a_new_one(
+    make_quote: Any, customer: Any, paper: Any, assistant: Any, client_for: Any
+) -> None:
+    quote = make_quote(customer, [{"product": paper, "quantity": Decimal("1")}])
+    actions.send_quote(quote, by=assistant, email=False)
+    quote.refresh_from_db()
+    old_token = actions.quote_link_token(quote)
+    client = client_for(assistant)
+    client.post(f"/sales/quotes/{quote.pk}/revoke-link/")
+    page = client.get(f"/sales/quotes/{quote.pk}/").content.decode()
+    assert 'id="acceptance-link"' not in page and 'id="renew-link"' in page
+    client.post(f"/sales/quotes/{quote.pk}/renew-link/")
+    quote.refresh_from_db()
+    assert quote_for_link(old_token).problem == "revoked"
+    assert quote_for_link(actions.quote_link_token(quote)).problem == ""
+    assert 'id="acceptance-link"' in client.get(f"/sales/quotes/{quote.pk}/").content.decode()
+    # Once answered, a quote gets no new link.
+    actions.accept_quote(quote, name="Jean Martin", ip=None, by=assistant)
+    with pytest.raises(ValidationError):
+        actions.renew_quote_link(quote, by=assistant)

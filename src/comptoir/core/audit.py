@@ -41,6 +41,7 @@ ACTION_LABELS: dict[str, Any] = {
     "update_draft_quote": gettext_lazy("Quote changed"),
     "revise_quote": gettext_lazy("New revision"),
     "revoke_quote_link": gettext_lazy("Acceptance link withdrawn"),
+    "renew_quote_link": gettext_lazy("New acceptance link"),
     "accept_quote": gettext_lazy("Accepted"),
     "refuse_quote": gettext_lazy("Refused"),
     "create_order": gettext_lazy("Order created"),

@@ -475,6 +475,19 @@ def revoke_quote_link(quote: Quote, *, by: Any) -> Quote:
     return quote
 
 
+@transaction.atomic
+def renew_quote_link(quote: Quote, *, by: Any) -> Quote:
+    """Give a sent quote a new acceptance link (the earlier ones stay withdrawn)."""
+    quote = Quote.objects.select_for_update().get(pk=quote.pk)
+    if quote.status != QuoteStatus.SENT:
+        raise ValidationError(_("Only a sent quote waiting for its answer gets a link."))
+    quote.link_nonce = secrets.token_hex(16)
+    quote.updated_at = timezone.now()
+    quote.save(update_fields=["link_nonce", "updated_at"])
+    record_audit(by, "renew_quote_link", quote)
+    return quote
+
+
 def _answerable(quote: Quote, today: date) -> None:
     if quote.status != QuoteStatus.SENT:
         raise ValidationError(_("This quote has already been answered or replaced."))

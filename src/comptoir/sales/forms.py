@@ -286,6 +286,24 @@ class RefuseForm(forms.Form):
     )
 
 
+class RecordAcceptanceForm(StyledFormMixin, forms.Form):
+    """A "bon pour accord" that reached the office (signed copy, letter, phone)."""
+
+    name = forms.CharField(
+        label=_("Signed by"),
+        max_length=200,
+        help_text=_("The name on the signed quote or of the person who agreed."),
+    )
+
+
+class RecordRefusalForm(StyledFormMixin, forms.Form):
+    reason = forms.CharField(
+        label=_("Reason given by the customer"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class EmailTemplateForm(StyledFormMixin, forms.Form):
     subject = forms.CharField(label=_("Subject"), max_length=200)
     body = forms.CharField(

@@ -37,6 +37,8 @@ from comptoir.sales.forms import (
     OrderLinesForm,
     QuoteForm,
     QuoteHeaderForm,
+    RecordAcceptanceForm,
+    RecordRefusalForm,
     RefuseForm,
     SendForm,
 )
@@ -145,6 +147,9 @@ def quote_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if quote.status == QuoteStatus.SENT and quote.link_nonce and can_change
             else "",
             "order_form": OrderFromQuoteForm(),
+            "can_answer": can_change and quote.status == QuoteStatus.SENT,
+            "acceptance_form": RecordAcceptanceForm(),
+            "refusal_form": RecordRefusalForm(),
             "history": history_for(quote)[:20],
         },
     )
@@ -304,6 +309,46 @@ def quote_revoke_link(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
+def quote_renew_link(request: HttpRequest, pk: int) -> HttpResponse:
+    quote = _changeable_quote(request, pk)
+    try:
+        actions.renew_quote_link(quote, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("A new acceptance link is ready to send."))
+    return redirect("sales:quote_detail", pk=quote.pk)
+
+
+@require_POST
+@login_required
+def quote_record_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record an answer that reached the office rather than the online link."""
+    quote = _changeable_quote(request, pk)
+    accepted = request.POST.get("answer") == "accept"
+    form = (RecordAcceptanceForm if accepted else RecordRefusalForm)(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request,
+            _("Give the name of who agreed.") if accepted else _("Give the customer's reason."),
+        )
+        return redirect("sales:quote_detail", pk=quote.pk)
+    try:
+        if accepted:
+            actions.accept_quote(quote, name=form.cleaned_data["name"], ip=None, by=request.user)
+        else:
+            actions.refuse_quote(
+                quote, reason=form.cleaned_data["reason"], ip=None, by=request.user
+            )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Acceptance recorded.") if accepted else _("Refusal recorded."))
+    return redirect("sales:quote_detail", pk=quote.pk)
+
+
+@require_POST
+@login_required
 def quote_to_order(request: HttpRequest, pk: int) -> HttpResponse:
     quote = _changeable_quote(request, pk)
     form = OrderFromQuoteForm(request.POST)
@@ -334,7 +379,10 @@ ZERO = Decimal("0")
 
 PROBLEM_MESSAGES = {
     "invalid": gettext_lazy("This link is not valid. Check that you copied it whole."),
-    "revoked": gettext_lazy("This link was withdrawn: the quote was replaced or cancelled."),
+    "revoked": gettext_lazy(
+        "This link no longer works: it was withdrawn, or the quote was replaced. "
+        "Ask us for a new one."
+    ),
     "expired": gettext_lazy("This quote has expired. Ask us for an updated one."),
     "answered": gettext_lazy("This quote has already been answered. Thank you."),
 }
