@@ -41,9 +41,12 @@ def test_direct_order_with_free_line_and_more_rows_then_changed_and_cancelled(
     page.locator("#id_line-5-product").wait_for()
     assert page.locator("#id_line-1-label").input_value() == "Installation"
     page.select_option("#id_line-4-product", str(chair.pk))
-    page.click("#save")
+    # Enter in a field saves the order (it used to add rows: "More lines" came first).
+    page.fill("#id_customer_reference", "BC-2026-118")
+    page.press("#id_customer_reference", "Enter")
     page.wait_for_url(ORDER_PAGE)
     order = Order.objects.get()
+    assert order.customer_reference == "BC-2026-118"
     assert [line.label for line in order.lines.order_by("position")] == [
         "Ramette A4",
         "Installation",
