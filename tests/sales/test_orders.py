@@ -103,3 +103,28 @@ def test_invoiced_order_cannot_be_cancelled(order: Any, assistant: Any, company:
         actions.cancel_order(order, by=assistant)
     order.refresh_from_db()
     assert order.status == OrderStatus.CONFIRMED
+
+
+def test_order_page_shows_its_notes_its_address_and_its_totals_less_the_cancelled_rest(
+    order: Any, assistant: Any, paper: Any, client_for: Any
+) -> None:
+    actions.update_order(order, by=assistant, notes="Livraison au 2e étage")
+    client = client_for(assistant)
+    page = client.get(f"/sales/orders/{order.pk}/").content.decode()
+    assert "Livraison au 2e étage" in page
+    # No delivery address of its own: the billing address it goes to, not a label.
+    billing = order.party.addresses.get()
+    assert billing.line1 in page and "(the billing address)" in page
+    assert 'id="order-after-cancellation"' not in page
+
+    stock_actions.record_stock_move(paper, quantity=Decimal("100"), kind="receipt", by=assistant)
+    paper_line = order.lines.get(product=paper)
+    delivery = stock_actions.create_delivery(
+        order, by=assistant, quantities={paper_line.pk: Decimal("4")}
+    )
+    stock_actions.ship_delivery(delivery, by=assistant, produce_documents=False)
+    actions.cancel_order(order, by=assistant, reason="Rupture fournisseur")
+    page = client.get(f"/sales/orders/{order.pk}/").content.decode()
+    # 4 reams at 4.90 are all that is left of 10 reams and 2 chairs: 19.60 + 3.92 VAT.
+    assert "Less the cancelled quantities: 19,60 excl. VAT, 3,92 VAT, 23,52 incl. VAT." in page
+    assert "Undelivered rest cancelled" in page and "Order cancelled" not in page

@@ -25,6 +25,7 @@ from comptoir.core.money import round_amount
 from comptoir.invoicing import actions
 from comptoir.invoicing.calculations import (
     LineInput,
+    Totals,
     document_allowance,
     invoice_totals,
     line_amounts,
@@ -161,23 +162,32 @@ def _pending_down_payments(
     return [(down_payment, left) for down_payment, left in pending if left]
 
 
-def _billable_taxable(order: Order) -> dict[Key, Decimal]:
-    """The order's taxable amount per VAT group, less what was cancelled: what its invoices bill.
+def totals_after_cancellation(
+    order: Order, lines: Sequence[OrderLine] | None = None
+) -> Totals | None:
+    """The order's totals less its cancelled quantities; None when nothing was cancelled.
 
     The order keeps its totals as ordered; a cancelled undelivered rest is never invoiced.
     """
-    lines = list(order.lines.all())
+    lines = list(order.lines.all()) if lines is None else lines
     if not any(line.cancelled_quantity for line in lines):
+        return None
+    return invoice_totals(
+        [LineInput.of(line, quantity=line.quantity - line.cancelled_quantity) for line in lines],
+        discount_rate=order.discount_rate,
+    )
+
+
+def _billable_taxable(order: Order) -> dict[Key, Decimal]:
+    """The order's taxable amount per VAT group, less what was cancelled: what its invoices bill."""
+    totals = totals_after_cancellation(order)
+    if totals is None:
         return {
             (group["category"], normalise_rate(Decimal(group["rate"]))): Decimal(
                 group["taxable_amount"]
             )
             for group in order.vat_breakdown
         }
-    totals = invoice_totals(
-        [LineInput.of(line, quantity=line.quantity - line.cancelled_quantity) for line in lines],
-        discount_rate=order.discount_rate,
-    )
     return {(group.category, group.rate): group.taxable_amount for group in totals.vat_groups}
 
 

@@ -25,6 +25,8 @@ from comptoir.core.views import FormScreen, object_for
 from comptoir.documents.actions import read_archived
 from comptoir.documents.models import ArchivedDocument
 from comptoir.invoicing.models import InvoiceKind
+from comptoir.parties.models import AddressKind
+from comptoir.parties.selectors import default_address
 from comptoir.sales import actions, selectors
 from comptoir.sales.forms import (
     AcceptForm,
@@ -600,6 +602,10 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "has_to_invoice": can_invoice and bool(from_orders.left_to_invoice(order)),
             "can_down_payment": can_invoice and from_orders.down_payment_refusal(order) is None,
             "billed": from_orders.billed_totals(order),
+            "after_cancellation": from_orders.totals_after_cancellation(order, lines),
+            "billing_address": None
+            if order.delivery_address
+            else default_address(order.party, AddressKind.BILLING),
             "history": history_for(order)[:20],
         },
     )

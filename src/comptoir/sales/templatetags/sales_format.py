@@ -118,6 +118,8 @@ def history_rows(entries: Any) -> list[dict[str, str]]:
                 label = _("Status changed")
         else:
             label = action_label(action)
+            if action == "cancel_order" and changes.get("partial"):
+                label = _("Undelivered rest cancelled")
             if action in ("cancel_order", "refuse_quote") and changes.get("reason"):
                 detail = str(changes["reason"])
             elif action == "add_quote_line" and changes.get("line"):
