@@ -7,6 +7,10 @@ A French install once printed "CommandError: no issued document numbered …" ne
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -130,3 +134,29 @@ def test_every_command_describes_itself_in_french(
     for english in ("show this help", "Verbosity level", "Display a full stack trace", "Don't"):
         assert english not in out
     assert "Niveau de détail\u00a0: 0 = le moins" in out
+
+
+def test_a_command_without_its_database_says_so_in_one_line(tmp_path: Any) -> None:
+    """A mistyped COMPTOIR_DATA_DIR: no "no such table" traceback, no stray empty database."""
+    comptoir = Path(sys.executable).with_name("comptoir")
+    database = tmp_path / "nowhere" / "comptoir.sqlite3"
+    env = {
+        **os.environ,
+        "COMPTOIR_DATA_DIR": str(tmp_path / "nowhere"),
+        "DATABASE_URL": f"sqlite:///{database}",
+        "COMPTOIR_LANGUAGE": "en",
+    }
+    for command in (["verify-ledger"], ["invoices", "run", "--dry-run"]):
+        done = subprocess.run(  # noqa: S603 - our own command, fixed arguments
+            [str(comptoir), *command], env=env, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 1, done.stderr
+        assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+        assert str(database) in done.stderr
+        assert not database.exists()
+    database.parent.mkdir(parents=True, exist_ok=True)
+    database.touch()
+    done = subprocess.run(  # noqa: S603 - our own command, fixed arguments
+        [str(comptoir), "verify-ledger"], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 1 and "migrate" in done.stderr and "Traceback" not in done.stderr

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 from django.utils import translation
 from facturx import get_xml_from_pdf
@@ -17,6 +17,7 @@ from lxml import etree
 from pypdf import PdfReader
 
 from comptoir.documents.actions import read_archived
+from comptoir.documents.rendering import override_dir
 from comptoir.invoicing import actions as invoice_actions
 from comptoir.invoicing import batch, from_orders, validation
 from comptoir.invoicing.einvoice import RAM, build_cii
@@ -348,3 +349,18 @@ def test_batch_from_the_screen_runs_as_a_task_with_progress(
     assert 'value="3"' in page.content.decode()
     assert "hx-trigger" not in page.content.decode()  # finished: polling stops
     assert client_for(rep).get("/invoices/from-orders/run/").status_code == 403
+
+
+def test_batch_run_stops_with_one_line_when_a_pdf_cannot_be_made(
+    three_customers_delivered: Any,
+) -> None:
+    templates = override_dir()
+    templates.mkdir(parents=True, exist_ok=True)
+    (templates / "invoice.typ").write_text("#let broken = (", encoding="utf-8")
+    with pytest.raises(CommandError) as raised:
+        call_command("invoices", "run", stdout=StringIO())
+    message = str(raised.value)
+    assert message.startswith("Invoicing stopped after 0 invoice(s): invoice.typ:")
+    assert "\n" not in message and "Traceback" not in message
+    # All or nothing: no invoice, not even a draft.
+    assert not Invoice.objects.exists()

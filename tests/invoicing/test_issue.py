@@ -17,7 +17,7 @@ from facturx import get_xml_from_pdf
 from lxml import etree
 
 from comptoir.core.models import NumberingCounter
-from comptoir.documents.actions import read_archived
+from comptoir.documents.actions import archive_root, read_archived
 from comptoir.documents.models import ArchivedDocument
 from comptoir.invoicing import actions, einvoice
 from comptoir.invoicing.models import Invoice, InvoiceKind, InvoiceLine, IssuedDocumentError
@@ -329,6 +329,32 @@ def test_verify_ledger_passes_then_names_the_tampered_invoice(
         call_command("verify-ledger")
 
 
+def test_verify_ledger_sees_the_newest_document_deleted_or_put_back_to_draft(
+    customer: Party, issued_for: Callable[..., Invoice]
+) -> None:
+    first = issued_for(customer, [line("Pain", "1", "2")], produce_documents=False)
+    second = issued_for(customer, [line("Pain", "2", "2")], produce_documents=False)
+    last = issued_for(customer, [line("Pain", "3", "2")], produce_documents=False)
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM invoicing_invoiceline WHERE invoice_id = %s", [last.pk])
+        cursor.execute("DELETE FROM payments_invoicesettlement WHERE invoice_id = %s", [last.pk])
+        cursor.execute("DELETE FROM invoicing_invoice WHERE id = %s", [last.pk])
+    # Nothing after it to trip on: the counter of places in the chain says one is gone.
+    with pytest.raises(CommandError, match=r"1 document\(s\) after chain index 2 are missing"):
+        call_command("verify-ledger")
+    # A document put back to draft, its number removed, is named all the same.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE invoicing_invoice SET status = 'draft', number = NULL WHERE id = %s",
+            [second.pk],
+        )
+    with pytest.raises(CommandError) as raised:
+        call_command("verify-ledger")
+    assert f"a document without a number (id {second.pk})" in str(raised.value)
+    assert "status was changed to Draft" in str(raised.value)
+    assert first.number not in str(raised.value)
+
+
 def test_verify_ledger_sees_a_renamed_customer(
     customer: Party, issued_for: Callable[..., Invoice]
 ) -> None:
@@ -365,17 +391,46 @@ def test_cli_export_writes_every_format(
         b'<cbc:PayableAmount currencyID="EUR">12.30</cbc:PayableAmount>'
         in (tmp_path / "ubl" / f"{invoice.number}.ubl.xml").read_bytes()
     )
-    with pytest.raises(CommandError):
+    # An unknown number is refused before the folder is made.
+    with pytest.raises(CommandError, match="FA-1999-000001"):
         call_command(
             "invoices",
             "export",
             "--format",
             "cii",
             "--out",
-            str(tmp_path),
+            str(tmp_path / "unknown"),
             "--number",
             "FA-1999-000001",
         )
+    assert not (tmp_path / "unknown").exists()
+    # An empty value is not "the current folder", nor "every document".
+    for empty in (["--out", ""], ["--out", str(tmp_path / "x"), "--number", " "]):
+        with pytest.raises(CommandError, match="empty value"):
+            call_command("invoices", "export", "--format", "cii", *empty)
+
+
+def test_cli_export_of_a_damaged_archive_names_the_documents_and_exports_the_rest(
+    customer: Party, issued_for: Callable[..., Invoice], tmp_path: Any
+) -> None:
+    missing = issued_for(customer, [line("Pain", "1", "2")])
+    altered = issued_for(customer, [line("Pain", "2", "2")])
+    intact = issued_for(customer, [line("Pain", "3", "2")])
+    archive = archive_root()
+    (archive / archived_pdf(missing).path).unlink()
+    with (archive / archived_pdf(altered).path).open("ab") as handle:
+        handle.write(b"%tampered")
+    out = io.StringIO()
+    with pytest.raises(CommandError) as raised:
+        call_command(
+            "invoices", "export", "--format", "facturx", "--out", str(tmp_path / "o"), stdout=out
+        )
+    message = str(raised.value)
+    assert "\n" not in message and message.startswith("2 documents could not be exported")
+    assert f"{missing.number} (its archived file is missing)" in message
+    assert f"{altered.number} (its archived file does not match its checksum)" in message
+    assert "1 file written" in out.getvalue()
+    assert (tmp_path / "o" / f"{intact.number}.pdf").exists()
 
 
 def test_final_invoice_with_a_document_discount_discounts_its_goods_only(

@@ -15,6 +15,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from comptoir.core.audit import record_audit
 from comptoir.documents.models import ArchivedDocument
@@ -100,7 +101,8 @@ def read_archived(document: ArchivedDocument) -> bytes:
     content = (archive_root() / document.path).read_bytes()
     if hashlib.sha256(content).hexdigest() != document.checksum:
         raise ValidationError(
-            f"{document.reference}: the archived file does not match its checksum"
+            _("%(reference)s: the archived file does not match its checksum")
+            % {"reference": document.reference}
         )
     return content
 

@@ -42,7 +42,6 @@ from comptoir.invoicing.printing import quantity_text
 from comptoir.parties.models import Address, AddressKind, Party
 from comptoir.parties.selectors import default_address
 
-LEDGER_SERIES = "LEDGER"
 DRAFT_FIELDS = {
     "party",
     "billing_address",
@@ -491,7 +490,7 @@ def issue_invoice(
 
     sequence = next_sequence(series, issue_date.year, company=company)
     number = format_number(series, issue_date.year, sequence)
-    chain_index = next_sequence(LEDGER_SERIES, 0, company=company)
+    chain_index = next_sequence(ledger.LEDGER_SERIES, 0, company=company)
     last_date = _previous_issue_date(series, issue_date.year, sequence)
     if last_date is not None and issue_date < last_date:
         raise ValidationError(

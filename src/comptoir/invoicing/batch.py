@@ -17,6 +17,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.management.base import CommandError
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,9 +26,11 @@ from django_tasks import task
 
 from comptoir.core.audit import record_audit
 from comptoir.core.models import AuditEntry
+from comptoir.documents.rendering import RenderingError
 from comptoir.invoicing import from_orders
 from comptoir.invoicing.models import Invoice
 from comptoir.invoicing.order_links import InvoicingRun, InvoicingRunStatus, OrderInvoiceLink
+from comptoir.invoicing.validation import EInvoiceInvalid, SchematronUnavailable
 from comptoir.sales.states import OrderStatus
 from comptoir.stock.models import DeliveryLine
 from comptoir.stock.states import DeliveryStatus
@@ -227,7 +231,18 @@ def handle_run(command: Any, options: dict[str, Any]) -> None:
                     % {"customer": batch.party_name, "count": len(batch.delivery_line_ids)}
                 )
 
-        result = run_batch_invoicing(until=until, by=None, dry_run=dry_run, on_batch=step)
+        try:
+            result = run_batch_invoicing(until=until, by=None, dry_run=dry_run, on_batch=step)
+        except (ValidationError, RenderingError, EInvoiceInvalid, SchematronUnavailable) as exc:
+            # Each invoice is issued whole or not at all: the failed one left nothing behind.
+            reason = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            raise CommandError(
+                _(
+                    "Invoicing stopped after %(count)s invoice(s): %(reason)s. The invoice "
+                    "being made was not issued; fix the cause and run the command again."
+                )
+                % {"count": bar.n, "reason": reason}
+            ) from None
     if dry_run:
         command.stdout.write(_("%(count)s invoice(s) would be issued") % {"count": result.batches})
     else:

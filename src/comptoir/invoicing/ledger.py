@@ -17,10 +17,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext as _
 
-from comptoir.invoicing.models import Invoice, InvoiceLine
+from comptoir.core.models import NumberingCounter
+from comptoir.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
 
 GENESIS_HASH = "0" * 64
+# The numbering series whose counter gives each issued document its place in the chain.
+LEDGER_SERIES = "LEDGER"
 
 INVOICE_FIELDS = (
     "chain_index",
@@ -134,13 +138,30 @@ class LedgerBreak:
 
 
 def chained_documents(chunk_size: int = 500) -> Iterator[Invoice]:
-    """Yield every issued document in chain order, lines prefetched."""
+    """Yield every document given a place in the chain, in chain order, lines prefetched.
+
+    By place, not by status: a document put back to draft by hand is still found, and named.
+    """
     queryset = (
-        Invoice.objects.issued()
+        Invoice.objects.filter(chain_index__isnull=False)
         .order_by("chain_index")
         .prefetch_related(models.Prefetch("lines", queryset=InvoiceLine.objects.order_by()))
     )
     yield from queryset.iterator(chunk_size=chunk_size)
+
+
+def _name(invoice: Invoice) -> str:
+    return invoice.number or _("a document without a number (id %(pk)s)") % {"pk": invoice.pk}
+
+
+def chain_length() -> int:
+    """How many places in the chain issuing has given out (0 before the first issue)."""
+    counter = (
+        NumberingCounter.objects.filter(series=LEDGER_SERIES, year=0)
+        .values_list("last_number", flat=True)
+        .first()
+    )
+    return counter or 0
 
 
 def verify_ledger() -> tuple[int, LedgerBreak | None]:
@@ -149,18 +170,39 @@ def verify_ledger() -> tuple[int, LedgerBreak | None]:
     expected_index = 1
     checked = 0
     for invoice in chained_documents():
-        number = invoice.number or ""
         if invoice.chain_index != expected_index:
             return checked, LedgerBreak(
-                expected_index, number, f"chain index {invoice.chain_index} (missing document)"
+                expected_index,
+                _name(invoice),
+                _("the document at chain index %(index)s is missing") % {"index": expected_index},
+            )
+        if invoice.status != InvoiceStatus.ISSUED:
+            return checked, LedgerBreak(
+                expected_index,
+                _name(invoice),
+                _("its status was changed to %(status)s")
+                % {"status": invoice.get_status_display()},
             )
         if invoice.previous_hash != previous:
             return checked, LedgerBreak(
-                expected_index, number, "previous hash does not match the document before"
+                expected_index,
+                _name(invoice),
+                _("its previous hash does not match the document before"),
             )
         if document_hash(invoice, invoice.lines.all()) != invoice.hash:
-            return checked, LedgerBreak(expected_index, number, "content does not match its hash")
+            return checked, LedgerBreak(
+                expected_index, _name(invoice), _("its content does not match its hash")
+            )
         previous = invoice.hash
         expected_index += 1
         checked += 1
+    # The newest documents gone leave no hole to trip on: the counter knows how many there were.
+    given_out = chain_length()
+    if given_out > checked:
+        return checked, LedgerBreak(
+            expected_index,
+            "?",
+            _("%(missing)s document(s) after chain index %(index)s are missing (%(given)s issued)")
+            % {"missing": given_out - checked, "index": checked, "given": given_out},
+        )
     return checked, None

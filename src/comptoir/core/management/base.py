@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import errno
 import sys
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -88,6 +89,10 @@ class ComptoirCommand(BaseCommand):
     but Django's and argparse's own words stay English): this makes the choice explicit.
     """
 
+    # Whether the command reads the database, which must then exist and be migrated. The
+    # commands that migrate it themselves (demo, serve) say False.
+    needs_database = True
+
     def run_from_argv(self, argv: list[str]) -> None:
         english_gettext = argparse._  # type: ignore[attr-defined]
         argparse._ = gettext  # type: ignore[attr-defined]
@@ -111,6 +116,8 @@ class ComptoirCommand(BaseCommand):
     def execute(self, *args: Any, **options: Any) -> Any:
         with translation.override(settings.LANGUAGE_CODE):
             try:
+                if self.needs_database:
+                    require_database()
                 return super().execute(*args, **options)
             except CommandError as error:
                 # Django prints "CommandError: …": an English word before a translated message.
@@ -122,3 +129,27 @@ class ComptoirCommand(BaseCommand):
                     raise
                 self.stderr.write(gettext("Error: %(message)s") % {"message": error})
                 sys.exit(error.returncode)
+
+
+def require_database() -> None:
+    """Refuse to run on a database that is not there or not migrated, in one line.
+
+    SQLite would otherwise create an empty file at a mistyped COMPTOIR_DATA_DIR, and the
+    command would end in a "no such table" traceback.
+    """
+    from django.db import connection
+
+    name = str(connection.settings_dict.get("NAME") or "")
+    in_memory = name == ":memory:" or name.startswith("file:")
+    if connection.vendor == "sqlite" and not in_memory and not Path(name).exists():
+        raise CommandError(
+            gettext(
+                "No database at %(path)s: check COMPTOIR_DATA_DIR, or create it with "
+                "`comptoir demo` (demo data) or `comptoir migrate`."
+            )
+            % {"path": name}
+        )
+    if "django_migrations" not in connection.introspection.table_names():
+        raise CommandError(
+            gettext("The database is empty: run `comptoir migrate` (or `comptoir demo`) first.")
+        )

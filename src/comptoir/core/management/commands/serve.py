@@ -51,6 +51,7 @@ def stop(process: subprocess.Popen[bytes] | None) -> None:
 
 
 class Command(ComptoirCommand):
+    needs_database = False  # it migrates the database itself
     help = gettext_lazy(  # type: ignore[assignment]  # lazy: read in the command's language
         "Serve Comptoir over HTTP (gunicorn; --dev for the auto-reloading development server)."
     )

@@ -34,6 +34,7 @@ COUNT_LABELS = {
 
 
 class Command(ComptoirCommand):
+    needs_database = False  # it migrates the database itself
     help = gettext_lazy(
         "Build the demo company (Bureau & Cie) on the configured database and serve it."
     )

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -30,6 +31,14 @@ def iso_date(value: str) -> date:
         ) from None
 
 
+def not_empty(value: str) -> str:
+    """Refuse an empty value: `--out ""` must not mean the current folder, nor `--number ""`
+    every document."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError(_("an empty value is not allowed"))
+    return value.strip()
+
+
 def _out_folder(raw: str) -> Path:
     """Create the output folder, or say in one line why it cannot be used."""
     out = Path(raw)
@@ -43,6 +52,17 @@ def _out_folder(raw: str) -> Path:
     return out
 
 
+def _archive_problem(number: str, error: Exception) -> str:
+    """Say in one phrase why a document's archived file could not be read."""
+    if isinstance(error, ValidationError):
+        reason = _("its archived file does not match its checksum")
+    elif isinstance(error, FileNotFoundError | LookupError):
+        reason = _("its archived file is missing")
+    else:
+        reason = os_error_reason(error) if isinstance(error, OSError) else str(error)
+    return f"{number} ({reason})"
+
+
 class Command(ComptoirCommand):
     help = gettext_lazy("Work with issued invoices and credit notes.")
 
@@ -53,11 +73,29 @@ class Command(ComptoirCommand):
         for action in sub.choices["run"]._actions:
             if action.type == date.fromisoformat:
                 action.type = iso_date
-        export = sub.add_parser("export", help=_("Write issued documents to a folder."))
-        export.add_argument("--format", choices=FORMATS, required=True)
-        export.add_argument("--out", required=True, help=_("Folder to write into (created)."))
+        sub.choices["run"].description = _(
+            "Invoice every delivered, uninvoiced order line, one invoice per customer and "
+            "order grouping, and issue it. Safe to stop and run again: nothing is invoiced twice."
+        )
+        export = sub.add_parser(
+            "export",
+            help=_("Write issued documents to a folder."),
+            description=_(
+                "Write issued invoices and credit notes to a folder: the archived Factur-X "
+                "PDF, or the CII or UBL XML. Every issued document unless --number or --since."
+            ),
+        )
+        export.add_argument(
+            "--format",
+            choices=FORMATS,
+            required=True,
+            help=_("facturx: the archived PDF/A-3 with its XML; cii or ubl: the XML alone."),
+        )
+        export.add_argument(
+            "--out", type=not_empty, required=True, help=_("Folder to write into (created).")
+        )
         which = export.add_mutually_exclusive_group()
-        which.add_argument("--number", help=_("One document, e.g. FA-2026-000123."))
+        which.add_argument("--number", type=not_empty, help=_("One document, e.g. FA-2026-000123."))
         which.add_argument(
             "--since", type=iso_date, help=_("Documents issued on or after YYYY-MM-DD.")
         )
@@ -65,7 +103,6 @@ class Command(ComptoirCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "run":
             return handle_run(self, options)
-        out = _out_folder(options["out"])
         documents = selectors.issued_documents(
             number=options.get("number"), since=options.get("since")
         )
@@ -73,14 +110,21 @@ class Command(ComptoirCommand):
             raise CommandError(
                 _("No issued document is numbered %(number)s.") % {"number": options["number"]}
             )
+        out = _out_folder(options["out"])
         count = 0
+        failed: list[str] = []
         for invoice in tqdm(
             documents.iterator(chunk_size=200),
             total=documents.count(),
             disable=not self.stdout.isatty(),
             unit="doc",
         ):
-            filename, content = export_document(invoice, options["format"])
+            try:
+                filename, content = export_document(invoice, options["format"])
+            except (OSError, LookupError, ValidationError) as exc:
+                # A missing or altered archived file: the others are still exported.
+                failed.append(_archive_problem(invoice.number or "", exc))
+                continue
             try:
                 (out / filename).write_bytes(content)
             except OSError as exc:
@@ -97,3 +141,14 @@ class Command(ComptoirCommand):
             )
             % {"count": count, "folder": out}
         )
+        if failed:
+            raise CommandError(
+                ngettext(
+                    "%(count)d document could not be exported: %(documents)s. "
+                    "`comptoir documents check` lists the archive's problems.",
+                    "%(count)d documents could not be exported: %(documents)s. "
+                    "`comptoir documents check` lists the archive's problems.",
+                    len(failed),
+                )
+                % {"count": len(failed), "documents": "; ".join(failed)}
+            )

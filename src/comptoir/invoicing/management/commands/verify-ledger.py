@@ -19,6 +19,11 @@ class Command(ComptoirCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         checked, broken = verify_ledger()
+        if broken is not None and broken.number == "?":
+            raise CommandError(
+                _("Ledger broken: %(reason)s; the %(checked)s document(s) before are intact.")
+                % {"reason": broken.reason, "checked": checked}
+            )
         if broken is not None:
             raise CommandError(
                 _(
@@ -26,7 +31,7 @@ class Command(ComptoirCommand):
                     "the %(checked)s document(s) before it are intact."
                 )
                 % {
-                    "number": broken.number or "?",
+                    "number": broken.number,
                     "index": broken.chain_index,
                     "reason": broken.reason,
                     "checked": checked,
