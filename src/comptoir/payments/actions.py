@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from comptoir.core.audit import record_audit
+from comptoir.core.money import format_amount
 from comptoir.invoicing.models import Invoice, InvoiceKind
 from comptoir.invoicing.states import InvoiceStatus
 from comptoir.parties.models import Party
@@ -122,7 +123,7 @@ def _check_allocations(
         if amount > settlement.open_amount:
             raise ValidationError(
                 _("%(number)s has only %(open)s € left to pay.")
-                % {"number": invoice, "open": settlement.open_amount}
+                % {"number": invoice, "open": format_amount(settlement.open_amount)}
             )
         checked.append((settlement, amount))
     return checked

@@ -8,23 +8,55 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from comptoir.core import identifiers
 from comptoir.core.forms import StyledFormMixin
+from comptoir.core.money import format_amount
 from comptoir.invoicing.models import Invoice
 from comptoir.parties.models import Party
 from comptoir.payments.models import PaymentMethod, SepaMandate
 from comptoir.payments.selectors import RECEIVABLE_KINDS
 
+# A browser's date picker reads and writes ISO dates, whatever the language of the page.
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
 
 class InvoiceChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    widget = forms.SelectMultiple(attrs={"size": 6})
+
     def label_from_instance(self, obj: Any) -> str:
         settlement = getattr(obj, "settlement", None)
-        left = (
-            f" — {settlement.open_amount} € / {settlement.due_date:%d/%m/%Y}" if settlement else ""
-        )
-        return f"{obj.number} {obj.buyer_name}{left}"
+        if settlement is None:
+            return f"{obj.number} {obj.buyer_name}"
+        return gettext("%(number)s %(buyer)s — %(open)s € left, due %(due_date)s") % {
+            "number": obj.number,
+            "buyer": obj.buyer_name,
+            "open": format_amount(settlement.open_amount),
+            "due_date": date_format(settlement.due_date, "SHORT_DATE_FORMAT"),
+        }
+
+
+def reload_invoices_with_party(form: forms.BaseForm, url: str) -> None:
+    """Have htmx reload the form's invoice list from `url` whenever its customer changes.
+
+    The customer's select sends the request itself: inline validation swaps that select for a
+    new one, which would leave a listener put elsewhere (`from:#id_party`) on the old one.
+    """
+    form.fields["party"].widget.attrs.update(
+        {
+            "hx-get": url,
+            "hx-trigger": "change",
+            # Else inherited from the inline-validation wrapper: the whole form, CSRF token
+            # included, would go into the address of this GET, which needs only the customer.
+            "hx-include": "this",
+            "hx-target": "#field-invoices",
+            "hx-select": "#field-invoices",
+            "hx-swap": "outerHTML",
+        }
+    )
 
 
 def open_invoices(party: Party | None = None) -> Any:
@@ -40,7 +72,7 @@ class PaymentForm(StyledFormMixin, forms.Form):
     party = forms.ModelChoiceField(
         label=_("Customer"), queryset=Party.objects.customers().order_by("name")
     )
-    date = forms.DateField(label=_("Date"), initial=timezone.localdate)
+    date = forms.DateField(label=_("Date"), initial=timezone.localdate, widget=DATE)
     method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices)
     amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), decimal_places=2)
     reference = forms.CharField(label=_("Reference"), required=False, max_length=140)
@@ -49,15 +81,17 @@ class PaymentForm(StyledFormMixin, forms.Form):
         queryset=Invoice.objects.none(),
         required=False,
         help_text=_(
-            "Empty: the customer's open invoices, oldest due first. What is left stays as credit."
+            "Choose the invoices this payment settles (Ctrl+click to choose several). If you "
+            "choose none, it settles the customer's open invoices from the oldest due date on; "
+            "whatever is left stays as the customer's credit."
         ),
     )
 
     def __init__(self, *args: Any, party: Party | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         chosen = party
-        if chosen is None and self.data.get("party"):
-            chosen = Party.objects.filter(pk=self.data.get("party")).first()
+        if chosen is None and str(self.data.get("party", "")).isdigit():
+            chosen = Party.objects.filter(pk=self.data["party"]).first()
         # Only the chosen customer's invoices: the whole base's would make a huge list.
         self.fields["invoices"].queryset = (  # type: ignore[attr-defined]
             open_invoices(chosen) if chosen is not None else Invoice.objects.none()
@@ -116,9 +150,10 @@ class ManualMatchForm(StyledFormMixin, forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        party_pk = self.data.get("party") or self.initial.get("party")
+        party_pk = str(self.data.get("party") or self.initial.get("party") or "")
         queryset = Invoice.objects.none()
-        if party_pk:
+        # Only a number reaches the query: anything else is the field's error to report.
+        if party_pk.isdigit():
             queryset = Invoice.objects.filter(
                 party_id=party_pk, settlement__open_amount__gt=0
             ).select_related("settlement")
@@ -135,7 +170,7 @@ class MandateForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = SepaMandate
         fields = ["party", "reference", "signature_date", "iban", "bic", "recurring"]
-        widgets = {"signature_date": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"signature_date": DATE}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -151,7 +186,7 @@ class MandateForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
 
 
 class DirectDebitForm(StyledFormMixin, forms.Form):
-    collection_date = forms.DateField(label=_("Collection date"))
+    collection_date = forms.DateField(label=_("Collection date"), widget=DATE)
 
 
 class TransferForm(StyledFormMixin, forms.Form):
@@ -165,4 +200,4 @@ class TransferForm(StyledFormMixin, forms.Form):
 
 
 class TransferBatchForm(StyledFormMixin, forms.Form):
-    execution_date = forms.DateField(label=_("Execution date"))
+    execution_date = forms.DateField(label=_("Execution date"), widget=DATE)

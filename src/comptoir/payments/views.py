@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from comptoir.core.exports import csv_response, xlsx_response
 from comptoir.core.listing import Column, Filter, ListScreen
+from comptoir.core.money import format_amount
 from comptoir.core.selectors import current_company
 from comptoir.core.views import FormScreen, apply_validation_error
 from comptoir.documents.actions import archive_document, read_archived
@@ -41,6 +42,7 @@ from comptoir.payments.forms import (
     SepaSettingsForm,
     TransferBatchForm,
     TransferForm,
+    reload_invoices_with_party,
 )
 from comptoir.payments.models import (
     BankStatement,
@@ -111,10 +113,12 @@ class PaymentCreate(FormScreen):
     def get_form(self, data: Any = None, files: Any = None) -> forms.BaseForm:
         initial = {}
         party = None
-        if self.request.GET.get("party"):
+        if self.request.GET.get("party", "").isdigit():
             party = Party.objects.filter(pk=self.request.GET["party"]).first()
             initial["party"] = party
-        return PaymentForm(data=data, initial=initial, party=party)
+        form = PaymentForm(data=data, initial=initial, party=party)
+        reload_invoices_with_party(form, self.request.path)
+        return form
 
     def save(self, form: forms.BaseForm) -> HttpResponse:
         data = form.cleaned_data
@@ -131,7 +135,7 @@ class PaymentCreate(FormScreen):
         messages.success(
             self.request,
             _("Payment recorded; %(credit)s € left as credit.")
-            % {"credit": payment.unallocated_amount},
+            % {"credit": format_amount(payment.unallocated_amount)},
         )
         return redirect("payments:account", pk=payment.party_id)
 
@@ -214,7 +218,9 @@ def use_credit(request: HttpRequest, pk: int, invoice_pk: int) -> HttpResponse:
     invoice = get_object_or_404(Invoice, pk=invoice_pk, party=party)
     try:
         used = actions.allocate_credit(party, invoice=invoice, by=request.user)
-        messages.success(request, _("%(amount)s € of credit used.") % {"amount": used})
+        messages.success(
+            request, _("%(amount)s € of credit used.") % {"amount": format_amount(used)}
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("payments:account", pk=party.pk)
@@ -401,6 +407,7 @@ def manual_match(request: HttpRequest, pk: int) -> HttpResponse:
     _require(request, "payments.import_statement")
     line = get_object_or_404(StatementLine, pk=pk, status=StatementLineStatus.UNMATCHED)
     form = ManualMatchForm(request.POST or None, initial=request.GET.dict())
+    reload_invoices_with_party(form, request.path)
     if request.method == "POST" and form.is_valid() and not request.headers.get("X-Validate-Field"):
         invoices = list(form.cleaned_data["invoices"])
         party = form.cleaned_data["party"]
