@@ -572,6 +572,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request.user.has_perm("invoicing.change_invoice") and order.status != OrderStatus.CANCELLED
     )
     from comptoir.invoicing import from_orders  # invoicing imports sales.views: import late
+    from comptoir.stock.actions import deliverable_quantities  # stock imports sales.views too
 
     invoices = (
         order.invoice_links.values_list(  # type: ignore[attr-defined]
@@ -596,7 +597,10 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ],
             "deliveries": list(order.deliveries.order_by("pk")),  # type: ignore[attr-defined]
             "can_change": can_change,
-            "can_deliver": can_change and order.is_open,
+            # "New delivery" only when something is left to put on a note.
+            "can_deliver": can_change
+            and order.is_open
+            and any(deliverable_quantities(order).values()),
             "can_invoice": can_invoice,
             # Buttons only when the action would do something (the actions still refuse).
             "has_to_invoice": can_invoice and bool(from_orders.left_to_invoice(order)),

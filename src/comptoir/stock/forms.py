@@ -25,6 +25,7 @@ class DeliveryForm(StyledFormMixin, forms.Form):
         self.line_fields = []
         for line, deliverable in lines:
             name = f"line_{line.pk}"
+            limit = quantity_text(deliverable)
             self.fields[name] = forms.DecimalField(
                 label=f"{line.product_reference} {line.label}".strip(),
                 decimal_places=3,
@@ -32,7 +33,10 @@ class DeliveryForm(StyledFormMixin, forms.Form):
                 max_value=deliverable,
                 initial=deliverable,
                 required=False,
-                help_text=_("At most %(qty)s.") % {"qty": quantity_text(deliverable)},
+                help_text=_("At most %(qty)s.") % {"qty": limit},
+                # Django's own message prints the limit as "20.000", twenty thousand to a
+                # French reader: say it as the help text does.
+                error_messages={"max_value": _("Enter at most %(qty)s.") % {"qty": limit}},
             )
             self.fields[name].widget.attrs.setdefault("class", "form-control")
             self.line_fields.append((line.pk, name))

@@ -10,6 +10,7 @@ from django.db.models import DecimalField, F, OuterRef, QuerySet, Subquery, Sum,
 from django.db.models.functions import Coalesce
 
 from comptoir.catalogue.models import Product, ProductKind
+from comptoir.core.audit import history_for
 from comptoir.core.roles import is_sales_rep, reads_everything
 from comptoir.sales.models import OrderLine
 from comptoir.sales.states import OPEN_ORDER_STATUSES
@@ -96,3 +97,23 @@ def deliveries_visible_to(user: Any) -> QuerySet[Delivery]:
     if is_sales_rep(user):
         return deliveries.filter(order__party__sales_rep=user)
     return deliveries.none()
+
+
+def lines_taken_off(delivery: Delivery) -> list[dict[str, str]]:
+    """Return what a note held on the lines its order's reductions took off it (label, quantity).
+
+    ``actions.trim_deliveries`` deletes a line it brings to 0 and records each cut as
+    ``label: before → after``: the first record of an order line holds what the note carried.
+    """
+    held: dict[int, dict[str, str]] = {}
+    for entry in history_for(delivery).filter(action="trim_delivery").order_by("at", "id"):
+        for line in entry.changes.get("lines", []):
+            held.setdefault(
+                line["order_line"], {"label": line["label"], "quantity": line["quantity"][0]}
+            )
+    # A line the order no longer has (removed when it was reduced) comes last.
+    positions = dict(OrderLine.objects.filter(pk__in=held).values_list("pk", "position"))
+    return [
+        held[pk]
+        for pk in sorted(held, key=lambda pk: (pk not in positions, positions.get(pk, 0), pk))
+    ]

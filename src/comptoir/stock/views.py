@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -10,18 +12,21 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from comptoir.catalogue.models import Product, ProductKind
+from comptoir.catalogue.templatetags.catalogue_tags import quantity
 from comptoir.core.audit import history_for
 from comptoir.core.listing import Column, Filter, ListScreen
 from comptoir.core.views import FormScreen, object_for
 from comptoir.documents.actions import read_archived
 from comptoir.invoicing.printing import quantity_text
+from comptoir.sales.models import Order
 from comptoir.sales.views import changeable_order, pdf_response
 from comptoir.stock import actions, selectors
 from comptoir.stock.forms import DeliveryForm, ProductStockForm
@@ -86,6 +91,12 @@ def delivery_detail(request: HttpRequest, pk: int) -> HttpResponse:
             [line.order_line.product_id for line in lines if line.order_line.product_id]
         )
     rows = [(line, levels.get(line.order_line.product_id)) for line in lines]
+    # A note its order's reduction emptied: its lines are gone, the audit trail kept them.
+    taken_off = (
+        selectors.lines_taken_off(delivery)
+        if delivery.status == DeliveryStatus.CANCELLED and not lines
+        else None
+    )
     can_change = request.user.has_perm("stock.change_delivery", delivery)
     return render(
         request,
@@ -94,6 +105,7 @@ def delivery_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "title": str(delivery),
             "delivery": delivery,
             "rows": rows,
+            "taken_off": taken_off,
             "backorders": list(delivery.backorders.all()),
             "can_ship": can_change and delivery.status == DeliveryStatus.DRAFT,
             "can_invoice": request.user.has_perm("invoicing.change_invoice")
@@ -112,8 +124,44 @@ class DeliveryCreate(FormScreen):
     permission = "stock.change_delivery"
     submit_label = gettext_lazy("Prepare the delivery note")
 
-    def get_object(self) -> Any:
-        return changeable_order(self.request, self.kwargs["order_pk"])
+    def get_object(self) -> Order:
+        if not hasattr(self, "_order"):
+            self._order = changeable_order(self.request, self.kwargs["order_pk"])
+        return self._order
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        # The order page offers "New delivery" on every open order: when nothing is left to
+        # prepare, say why on the order instead of a form with only a date to fill in.
+        if request.user.is_authenticated:
+            self.check_access()
+            reason = self.nothing_to_prepare()
+            if reason:
+                messages.info(request, reason)
+                return redirect("sales:order_detail", pk=kwargs["order_pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def nothing_to_prepare(self) -> str:
+        """Say why no new note can be prepared for the order ("" when one can)."""
+        order = self.get_object()
+        if not order.is_open:
+            return _("This order is delivered or cancelled.")
+        if any(actions.deliverable_quantities(order).values()):
+            return ""
+        to_ship = [
+            delivery.number
+            for delivery in Delivery.objects.filter(
+                order=order, status=DeliveryStatus.DRAFT
+            ).order_by("pk")
+        ]
+        if not to_ship:
+            return _("Nothing is left to deliver on this order.")
+        return ngettext(
+            "Nothing is left to prepare: the rest of this order is on delivery note "
+            "%(notes)s, still to ship.",
+            "Nothing is left to prepare: the rest of this order is on delivery notes "
+            "%(notes)s, still to ship.",
+            len(to_ship),
+        ) % {"notes": ", ".join(to_ship)}
 
     def get_form(self, data: Any = None, files: Any = None) -> forms.BaseForm:
         order = self.get_object()
@@ -207,6 +255,16 @@ class StockLevelList(ListScreen):
 
     def get_queryset(self) -> QuerySet[Any]:
         return selectors.stock_levels()
+
+    def row(self, obj: Any, columns: Sequence[Column]) -> dict[str, Any]:
+        # Quantities as the delivery pages write them ("743", "2,5"), not as amounts
+        # ("743,00"); the exports keep the numbers.
+        row = super().row(obj, columns)
+        row["cells"] = [
+            (column, quantity(value) if isinstance(value, Decimal) else value)
+            for column, value in row["cells"]
+        ]
+        return row
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.has_perm("stock.change_stock"):
