@@ -84,7 +84,8 @@ def test_invoice_per_delivery_never_twice(
     assert invoice.purchase_order_reference == "PO-9"
     line = invoice.lines.get()
     assert (line.quantity, line.unit_price) == (Decimal("4.000"), Decimal("3.2000"))
-    assert delivery.number in line.description
+    assert delivery.number in line.description and "BL BL-" not in line.description
+    assert line.description.startswith(f"Commande {order.number} – votre réf. PO-9 – ")
     with pytest.raises(ValidationError):
         from_orders.invoice_delivery(delivery, by=assistant)
     assert Invoice.objects.count() == 1
@@ -220,7 +221,7 @@ def depot(customer: Any) -> Any:
 
 
 def test_the_delivery_address_goes_from_order_to_note_to_invoice(
-    customer: Any, products: list[Any], assistant: Any, depot: Any
+    customer: Any, products: list[Any], assistant: Any, depot: Any, client_for: Any
 ) -> None:
     order = make_order(customer, products, assistant)
     assert order.delivery_address == depot
@@ -228,7 +229,11 @@ def test_the_delivery_address_goes_from_order_to_note_to_invoice(
     assert delivery.delivery_address == depot
     assert "5 rue du Quai" in delivery_print_data(delivery)["delivery"]
     stock_actions.ship_delivery(delivery, by=assistant, produce_documents=False)
-    invoice = from_orders.invoice_delivery(delivery, by=assistant, issue=True)
+    draft = from_orders.invoice_delivery(delivery, by=assistant)
+    # The draft's page shows the whole address (its second line was lost).
+    page = client_for(assistant).get(f"/invoices/{draft.pk}/").content.decode()
+    assert "5 rue du Quai, Quai de livraison, 69007 Lyon" in page
+    invoice = invoice_actions.issue_invoice(draft, by=assistant)
     assert invoice.delivery_address == depot
     assert invoice.buyer["delivery_address"]["line1"] == "5 rue du Quai"
     _assert_valid(invoice)

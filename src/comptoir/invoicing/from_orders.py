@@ -92,7 +92,8 @@ def _line_description(item: Item) -> str:
         parts.append(f"votre réf. {order.customer_reference}")
     if item.delivery_line is not None:
         delivery = item.delivery_line.delivery
-        parts.append(f"BL {delivery.number} du {delivery.shipped_date:%d/%m/%Y}")
+        # The note's number says what it is (BL-…): "BL BL-2026-000199" said it twice.
+        parts.append(f"{delivery.number} du {delivery.shipped_date:%d/%m/%Y}")
     return " – ".join(parts)
 
 

@@ -135,9 +135,12 @@ def origin_of(invoice: Invoice) -> dict[str, Any]:
         "deliveries": sorted(deliveries.items(), key=lambda item: item[1]),
         "purchase_order": invoice.purchase_order_reference,
         "buyer_reference": invoice.buyer_reference,
-        "delivery_address": ", ".join(address_lines(address))
-        if isinstance(address, dict)
-        else (str(address) if address else ""),
+        # Every line of it: a draft's Address printed as str() lost its second line.
+        "delivery_address": ", ".join(
+            address_lines(address) if isinstance(address, dict) else address.lines()
+        )
+        if address
+        else "",
     }
 
 
