@@ -458,3 +458,33 @@ def test_final_invoice_with_a_document_discount_discounts_its_goods_only(
         namespaces={"ram": einvoice.RAM},
     )
     assert basis == "1000.00"
+
+
+def test_a_draft_previews_as_it_would_print_marked_as_a_draft(
+    customer: Party,
+    draft_for: Callable[..., Invoice],
+    assistant: Any,
+    client_for: Any,
+    make_user: Any,
+) -> None:
+    from pypdf import PdfReader
+
+    draft = draft_for(customer, [line("Pain", "3", "2.50")])
+    client = client_for(assistant)
+    assert 'id="preview-pdf"' in client.get(f"/invoices/{draft.pk}/").content.decode()
+    response = client.get(f"/invoices/{draft.pk}/preview/")
+    assert response["Content-Type"] == "application/pdf"
+    text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+    assert "BROUILLON" in text and "Boulangerie Martin SARL" in text
+    assert "9,00" in text  # 7.50 + 20 % VAT
+    # Nothing saved: still a draft, no number, no archived file.
+    draft.refresh_from_db()
+    assert draft.number is None and not draft.is_issued and draft.total_amount == 0
+    assert not ArchivedDocument.objects.exists()
+    # Whatever would stop issuing stops the preview and says so.
+    Party.objects.filter(pk=customer.pk).update(siren="")
+    response = client.get(f"/invoices/{draft.pk}/preview/")
+    assert response.status_code == 302
+    # Only who may issue it previews it.
+    reader = client_for(make_user("accountant"))
+    assert reader.get(f"/invoices/{draft.pk}/preview/").status_code == 403

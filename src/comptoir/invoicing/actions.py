@@ -431,6 +431,62 @@ def _previous_issue_date(series: str, year: int, sequence: int) -> date | None:
     )
 
 
+def _lines_to_issue(invoice: Invoice) -> list[InvoiceLine]:
+    """The draft's lines, each deduction line with the down payment it deducts."""
+    lines = list(invoice.lines.order_by("position", "pk"))
+    deducted = Invoice.objects.in_bulk({line.deducted_invoice_id for line in lines} - {None})
+    for line in lines:
+        if line.deducted_invoice_id:
+            line.deducted_invoice = deducted[line.deducted_invoice_id]
+    return lines
+
+
+def _prepare_issue(
+    invoice: Invoice, lines: list[InvoiceLine], company: Company, issue_date: date
+) -> list[InvoiceLine]:
+    """Set in memory what issuing sets before the number: totals, checks, snapshots, dates,
+    terms. Return the lines whose stored amounts changed."""
+    changed_lines = apply_totals(invoice, lines)
+    _check_issuable(invoice, lines, company)
+    corrected_date = invoice.corrects.issue_date if invoice.corrects else None
+    if invoice.is_credit_note and corrected_date and issue_date < corrected_date:
+        raise ValidationError(_("A credit note cannot predate the invoice it corrects."))
+    invoice.issue_date = issue_date
+    invoice.supply_date = invoice.supply_date or issue_date
+    invoice.seller = seller_snapshot(company)
+    invoice.buyer = buyer_snapshot(invoice)
+    invoice.buyer_name = invoice.party.name
+    # The option for VAT on debits concerns services only (CGI art. 269-2-c): a goods-only
+    # invoice neither mentions it (PDF) nor declares VAT due on invoice (CII BT-8).
+    invoice.vat_on_debits = (
+        company.vat_on_debits and invoice.operation_category != OperationCategory.GOODS
+    )
+    if not invoice.is_credit_note:
+        days, base = _payment_terms(invoice, company)
+        invoice.payment_terms_days = days
+        invoice.payment_terms_base = base
+        invoice.due_date = compute_due_date(issue_date, days, base)
+    return changed_lines
+
+
+def preview_pdf(invoice: Invoice) -> bytes:
+    """Render a draft as it would print if issued today, marked as a draft; nothing is saved.
+
+    The same checks as issuing apply (a ValidationError says what would block it); no number,
+    no Factur-X XML, no archive.
+    """
+    from comptoir.documents.rendering import company_logo, render_pdf
+    from comptoir.invoicing.printing import invoice_print_data
+
+    invoice = Invoice.objects.select_related("party").get(pk=invoice.pk)
+    _require_draft(invoice)
+    company = current_company()
+    lines = _lines_to_issue(invoice)
+    _prepare_issue(invoice, lines, company, timezone.localdate())
+    data = {**invoice_print_data(invoice, lines), "draft": True}
+    return render_pdf("invoice.typ", data, logo=company_logo(company))
+
+
 @transaction.atomic
 def issue_invoice(
     invoice: Invoice,
@@ -460,31 +516,8 @@ def issue_invoice(
     company = current_company()
     issue_date = issue_date or timezone.localdate()
     series = SERIES[InvoiceKind(invoice.kind)]
-    lines = list(invoice.lines.order_by("position", "pk"))
-    deducted = Invoice.objects.in_bulk({line.deducted_invoice_id for line in lines} - {None})
-    for line in lines:
-        if line.deducted_invoice_id:
-            line.deducted_invoice = deducted[line.deducted_invoice_id]
-    changed_lines = apply_totals(invoice, lines)
-    _check_issuable(invoice, lines, company)
-    corrected_date = invoice.corrects.issue_date if invoice.corrects else None
-    if invoice.is_credit_note and corrected_date and issue_date < corrected_date:
-        raise ValidationError(_("A credit note cannot predate the invoice it corrects."))
-    invoice.issue_date = issue_date
-    invoice.supply_date = invoice.supply_date or issue_date
-    invoice.seller = seller_snapshot(company)
-    invoice.buyer = buyer_snapshot(invoice)
-    invoice.buyer_name = invoice.party.name
-    # The option for VAT on debits concerns services only (CGI art. 269-2-c): a goods-only
-    # invoice neither mentions it (PDF) nor declares VAT due on invoice (CII BT-8).
-    invoice.vat_on_debits = (
-        company.vat_on_debits and invoice.operation_category != OperationCategory.GOODS
-    )
-    if not invoice.is_credit_note:
-        days, base = _payment_terms(invoice, company)
-        invoice.payment_terms_days = days
-        invoice.payment_terms_base = base
-        invoice.due_date = compute_due_date(issue_date, days, base)
+    lines = _lines_to_issue(invoice)
+    changed_lines = _prepare_issue(invoice, lines, company, issue_date)
     if changed_lines:
         InvoiceLine.objects.bulk_update(changed_lines, ["allowance_amount", "net_amount"])
 

@@ -404,6 +404,20 @@ def invoice_issue(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("invoicing:detail", pk=invoice.pk)
 
 
+@login_required
+def invoice_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """A draft's PDF as it would print if issued today, marked "BROUILLON" (nothing saved)."""
+    invoice = _changeable_invoice(request, pk)
+    try:
+        content = actions.preview_pdf(invoice)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("invoicing:detail", pk=invoice.pk)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="draft-{invoice.pk}.pdf"'
+    return response
+
+
 @require_POST
 @login_required
 def invoice_delete(request: HttpRequest, pk: int) -> HttpResponse:
