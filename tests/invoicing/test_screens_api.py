@@ -195,6 +195,14 @@ def test_partial_credit_note_from_the_screen_credits_what_is_typed_and_no_more(
         {f"quantity_{flour.pk}": "deux", f"quantity_{sugar.pk}": "0"},
     )
     assert "is not a quantity" in response.content.decode()
+    # Every mistake at once: a word on one line and too much on the other.
+    response = client.post(
+        reverse("invoicing:credit", args=[invoice.pk]),
+        {f"quantity_{flour.pk}": "deux", f"quantity_{sugar.pk}": "5"},
+    )
+    text = response.content.decode()
+    assert "Farine: deux is not a quantity" in text and "Sucre: at most 4 left to credit" in text
+    assert Invoice.objects.filter(corrects=invoice).count() == 1
 
 
 def test_issue_error_is_shown_and_the_draft_stays(

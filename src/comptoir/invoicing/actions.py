@@ -561,6 +561,22 @@ def issue_invoice(
 # -- credit notes and down payments -------------------------------------------------------
 
 
+def over_credit_errors(
+    invoice: Invoice, wanted: Sequence[tuple[InvoiceLine, Decimal]]
+) -> list[str]:
+    """Say, line by line, which quantities exceed what is left to credit (all at once)."""
+    credited = _credited_quantities(invoice)
+    errors = []
+    for line, qty in wanted:
+        remaining = line.quantity - credited.get(line.pk, Decimal(0))
+        if abs(qty) > abs(remaining) or (qty * line.quantity) < 0:
+            errors.append(
+                _("%(label)s: at most %(qty)s left to credit.")
+                % {"label": line.label, "qty": quantity_text(remaining)}
+            )
+    return errors
+
+
 @transaction.atomic
 def create_credit_note(
     invoice: Invoice,
@@ -586,14 +602,9 @@ def create_credit_note(
         wanted = [(line, qty) for line, qty in lines if qty]
     if not wanted:
         raise ValidationError(_("Choose at least one line to credit."))
-    credited = _credited_quantities(invoice)
-    for line, qty in wanted:
-        remaining = line.quantity - credited.get(line.pk, Decimal(0))
-        if abs(qty) > abs(remaining) or (qty * line.quantity) < 0:
-            raise ValidationError(
-                _("%(label)s: at most %(qty)s left to credit.")
-                % {"label": line.label, "qty": quantity_text(remaining)}
-            )
+    errors = over_credit_errors(invoice, wanted)
+    if errors:
+        raise ValidationError(errors)
     credit_note = Invoice(
         kind=InvoiceKind.CREDIT_NOTE,
         party=invoice.party,

@@ -475,6 +475,9 @@ def invoice_credit(request: HttpRequest, pk: int) -> HttpResponse:
                     )
                     continue
                 wanted.append((row["line"], quantity))
+            if errors:
+                # Every mistake at once: the quantities that read also get checked.
+                errors.extend(actions.over_credit_errors(invoice, wanted))
         if not errors:
             try:
                 credit_note = actions.create_credit_note(invoice, by=request.user, lines=wanted)
