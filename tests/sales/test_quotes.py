@@ -346,3 +346,19 @@ def test_a_withdrawn_link_can_be_replaced_by_a_new_one(
     actions.accept_quote(quote, name="Jean Martin", ip=None, by=assistant)
     with pytest.raises(ValidationError):
         actions.renew_quote_link(quote, by=assistant)
+
+
+def test_the_send_form_does_not_open_for_a_quote_that_cannot_be_sent(
+    make_quote: Any, customer: Any, paper: Any, assistant: Any, client_for: Any
+) -> None:
+    client = client_for(assistant)
+    empty = make_quote(customer, [])
+    response = client.get(f"/sales/quotes/{empty.pk}/send/", follow=True)
+    assert response.redirect_chain[-1][0] == f"/sales/quotes/{empty.pk}/"
+    assert "at least one line" in response.content.decode()
+    sent = make_quote(customer, [{"product": paper, "quantity": Decimal("1")}])
+    assert client.get(f"/sales/quotes/{sent.pk}/send/").status_code == 200
+    actions.send_quote(sent, by=assistant, email=False)
+    response = client.get(f"/sales/quotes/{sent.pk}/send/", follow=True)
+    assert "was sent already" in response.content.decode()
+    assert not mail.outbox

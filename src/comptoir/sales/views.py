@@ -242,6 +242,20 @@ class QuoteSend(FormScreen):
     def get_object(self) -> Quote:
         return _changeable_quote(self.request, self.kwargs["pk"])
 
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Say why it cannot be sent before the form is filled in, not after.
+        if request.user.is_authenticated:
+            quote = self.get_object()
+            reason = ""
+            if quote.status != QuoteStatus.DRAFT:
+                reason = _("This quote was sent already; make a new revision to send another.")
+            elif not quote.lines.exists():
+                reason = _("A quote needs at least one line.")
+            if reason:
+                messages.error(request, reason)
+                return redirect("sales:quote_detail", pk=quote.pk)
+        return super().dispatch(request, *args, **kwargs)
+
     def get_form(self, data: Any = None, files: Any = None) -> forms.BaseForm:
         quote = self.get_object()
         text = template_text("quote")
