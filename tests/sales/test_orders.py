@@ -116,6 +116,9 @@ def test_order_page_shows_its_notes_its_address_and_its_totals_less_the_cancelle
     billing = order.party.addresses.get()
     assert billing.line1 in page and "(the billing address)" in page
     assert 'id="order-after-cancellation"' not in page
+    # Quantities and prices without pointless zeros: 10 reams at 4,90, not 10,000 at 4,9000.
+    assert ">10<" in page and ">4,90<" in page
+    assert "10,000" not in page and "4,9000" not in page
 
     stock_actions.record_stock_move(paper, quantity=Decimal("100"), kind="receipt", by=assistant)
     paper_line = order.lines.get(product=paper)
