@@ -19,7 +19,9 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
 
+from comptoir.core.money import format_amount
 from comptoir.documents.models import ArchivedDocument
+from comptoir.invoicing import actions as invoice_actions
 from comptoir.invoicing import from_orders
 from comptoir.invoicing.models import Invoice, InvoiceKind
 from tests.factories import PartyFactory
@@ -190,3 +192,25 @@ def test_sending_an_invoice_returns_to_it_and_ignores_a_foreign_next(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"{send}?next=https://evil.example/", data)
     assert response.url == reverse("parties:detail", args=[customer.pk]) + "#documents"
+
+
+def test_the_down_payment_form_names_its_order_and_the_draft_takes_no_other_line(
+    customer: Any,
+    products: list[Any],  # noqa: F811
+    assistant: Any,
+    client_for: Any,
+) -> None:
+    order = make_order(customer, products, assistant)
+    client = client_for(assistant)
+    url = reverse("invoicing_orders:down_payment", args=[order.pk])
+    page = client.get(url).content.decode()
+    assert order.number in page and customer.name in page
+    assert format_amount(order.total_amount) in page
+    assert reverse("sales:order_detail", args=[order.pk]) in page  # the Cancel link
+    response = client.post(url, {"rate": "30"})
+    down = Invoice.objects.get(kind=InvoiceKind.DOWN_PAYMENT)
+    assert 'id="add-line"' not in client.get(response.url).content.decode()
+    with pytest.raises(ValidationError, match="share of its order"):
+        invoice_actions.add_invoice_line(
+            down, by=assistant, label="Frais", quantity=Decimal(1), unit_price=Decimal(10)
+        )

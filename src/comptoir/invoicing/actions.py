@@ -170,6 +170,10 @@ def add_invoice_line(invoice: Invoice, *, by: Any, **values: Any) -> InvoiceLine
     _require_draft(invoice)
     if invoice.is_credit_note:
         raise ValidationError(_("A credit note only credits lines of its invoice."))
+    if invoice.kind == InvoiceKind.DOWN_PAYMENT:
+        raise ValidationError(
+            _("A down-payment invoice bills a share of its order, line by VAT rate.")
+        )
     line = _add_line(invoice, **values)
     record_audit(by, "add_invoice_line", invoice, line=line.label)
     return line

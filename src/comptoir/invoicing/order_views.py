@@ -11,11 +11,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from comptoir.core.forms import StyledFormMixin
+from comptoir.core.money import format_amount
 from comptoir.core.views import FormScreen
 from comptoir.invoicing import from_orders
 from comptoir.sales.views import visible_order
@@ -69,12 +71,32 @@ class DownPaymentForm(StyledFormMixin, forms.Form):
 
 class DownPaymentCreate(FormScreen):
     form_class = DownPaymentForm
-    title = gettext_lazy("Down-payment invoice")
+    template_name = "sales/form_with_help.html"
     permission = PERMISSION
     submit_label = gettext_lazy("Create the draft")
 
     def get_object(self) -> Any:
         return visible_order(self.request, self.kwargs["pk"])
+
+    def context(self, form: forms.BaseForm, **extra: Any) -> dict[str, Any]:
+        # The order and its amount: the rate is a share of it.
+        order = self.get_object()
+        return super().context(
+            form,
+            title=_("Down-payment invoice on order %(number)s") % {"number": order.number},
+            help=_(
+                "%(customer)s — order total %(excl)s € excl. VAT, %(incl)s € incl. VAT. "
+                "The down payment is this percentage of the order's amount excl. VAT at each "
+                "VAT rate, VAT added."
+            )
+            % {
+                "customer": order.party.name,
+                "excl": format_amount(order.tax_basis_amount),
+                "incl": format_amount(order.total_amount),
+            },
+            cancel_url=reverse("sales:order_detail", args=[order.pk]),
+            **extra,
+        )
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         """Say at once why an order takes no down payment, rather than show a form to refuse."""

@@ -359,6 +359,8 @@ class InvoiceLineAdd(FormScreen):
             }
         elif invoice.is_credit_note:
             message = _("A credit note only credits lines of its invoice.")
+        elif invoice.kind == InvoiceKind.DOWN_PAYMENT:
+            message = _("A down-payment invoice bills a share of its order, line by VAT rate.")
         else:
             return None
         messages.error(self.request, message)
