@@ -93,6 +93,10 @@ class ComptoirCommand(BaseCommand):
     # commands that migrate it themselves (demo, serve) say False.
     needs_database = True
 
+    def database_needed(self, options: dict[str, Any]) -> bool:
+        """Whether this run reads the database (a subcommand working on files alone may not)."""
+        return self.needs_database
+
     def run_from_argv(self, argv: list[str]) -> None:
         english_gettext = argparse._  # type: ignore[attr-defined]
         argparse._ = gettext  # type: ignore[attr-defined]
@@ -116,7 +120,7 @@ class ComptoirCommand(BaseCommand):
     def execute(self, *args: Any, **options: Any) -> Any:
         with translation.override(settings.LANGUAGE_CODE):
             try:
-                if self.needs_database:
+                if self.database_needed(options):
                     require_database()
                 return super().execute(*args, **options)
             except CommandError as error:

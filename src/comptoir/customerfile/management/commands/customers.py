@@ -222,5 +222,9 @@ class Command(ComptoirCommand):
                 subparsers.add_parser(name, help=str(description), description=str(description))
             )
 
+    def database_needed(self, options: dict[str, Any]) -> bool:
+        # `dedupe` reads a file and writes a file: it runs without a database.
+        return options.get("subcommand") != "dedupe"
+
     def handle(self, *args: Any, **options: Any) -> None:
         SUBCOMMANDS[options["subcommand"]][2](self, options)
