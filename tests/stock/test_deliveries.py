@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from comptoir.documents.models import ArchivedDocument
 from comptoir.sales.states import OrderStatus
@@ -189,3 +191,19 @@ def test_a_note_goes_to_the_customer_s_delivery_address(
     assert delivery_print_data(delivery)["delivery"] == ["8 rue du Port", "13002 Marseille"]
     page = client_for(assistant).get(f"/stock/deliveries/{delivery.pk}/").content.decode()
     assert "8 rue du Port, 13002 Marseille" in page
+
+
+def test_a_note_prepared_on_a_past_day_is_numbered_in_that_year(
+    order: Any, paper: Any, assistant: Any, stocked: Any
+) -> None:
+    """Loading history: a note prepared in 2025 is BL-2025-…, and so is its backorder."""
+    line = order.lines.get(product=paper)
+    last_year = timezone.localdate().year - 1
+    shipped = date(last_year, 6, 3)
+    note = actions.create_delivery(
+        order, by=assistant, quantities={line.pk: Decimal("4")}, prepared_on=shipped
+    )
+    assert note.number == f"BL-{last_year}-000001"
+    actions.ship_delivery(note, by=assistant, shipped_date=shipped, produce_documents=False)
+    backorder = note.backorders.get()
+    assert backorder.number == f"BL-{last_year}-000002"

@@ -148,6 +148,21 @@ class Generator:
         return f"{self.rng.randint(1, 180)} {self.rng.choice(data.STREETS)}"
 
 
+def of_town(town: str) -> str:
+    """Return "de" and the town as French writes it: "d'Amiens", "du Havre", "de La Rochelle".
+
+    No town of data.TOWNS starts with an h: whether it elides (mute h, "d'Hyères") or not
+    ("de Haguenau") cannot be read from the spelling.
+    """
+    if town.startswith("Le "):
+        return f"du {town[3:]}"
+    if town.startswith("Les "):
+        return f"des {town[4:]}"
+    if town[0].lower() in "aeiouyàâäéèêëîïôöùûü":
+        return f"d'{town}"
+    return f"de {town}"
+
+
 def slug_email(text: str) -> str:
     key = name_key(text).lower().replace(" ", "-")
     return key[:40] or "contact"
@@ -258,7 +273,7 @@ def build_parties(
                 name = base if index - customers < len(data.SUPPLIER_NAMES) else f"{base} {index}"
                 category = None
             elif rng.random() < 0.06:
-                name = rng.choice(data.PUBLIC_BODIES).format(town=town)
+                name = rng.choice(data.PUBLIC_BODIES).format(of_town=of_town(town))
                 legal_form = ""
                 category = categories["public"]
             else:
@@ -344,13 +359,13 @@ def build_parties(
                         )
                     )
                 for n in range(rng.randint(1, 3)):
-                    first = rng.choice(data.FIRST_NAMES)
+                    first, civility = rng.choice(data.FIRST_NAMES)
                     last = rng.choice(data.SURNAMES)
                     title, functions = rng.choice(data.JOB_TITLES)
                     contacts.append(
                         Contact(
                             party=party,
-                            civility=rng.choice(["M.", "Mme"]),
+                            civility=civility,
                             first_name=first,
                             last_name=last,
                             job_title=title,

@@ -227,7 +227,7 @@ def build_catalogue(gen: Generator, users: dict[str, User]) -> dict[str, int]:
         value=Decimal("20"),
     )
     town_hall = (
-        Party.objects.filter(name__startswith="Mairie de").order_by("pk").first()
+        Party.objects.filter(name__startswith="Mairie ").order_by("pk").first()
         or Party.objects.customers().order_by("pk").first()
     )
     contract = PriceList.objects.create(

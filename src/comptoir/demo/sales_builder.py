@@ -187,7 +187,9 @@ def build_sales_history(gen: Generator, users: dict[str, User], report: DemoRepo
                     first = order.lines.order_by("position").first()
                     assert first is not None
                     quantities = {first.pk: first.quantity}
-                delivery = stock_actions.create_delivery(order, by=assistant, quantities=quantities)
+                delivery = stock_actions.create_delivery(
+                    order, by=assistant, quantities=quantities, prepared_on=ship_day
+                )
                 shipped.append(
                     stock_actions.ship_delivery(
                         delivery, by=assistant, shipped_date=ship_day, produce_documents=recent
@@ -197,7 +199,12 @@ def build_sales_history(gen: Generator, users: dict[str, User], report: DemoRepo
                 clock.stamp(ship_day, 11)
                 if partial and rng.random() < 0.7:
                     backorder = delivery.backorders.first()
-                    later = min(ship_day + timedelta(days=rng.randint(3, 12)), today)
+                    # Shipped within the year it was numbered in, like the notes shipped at once.
+                    later = min(
+                        ship_day + timedelta(days=rng.randint(3, 12)),
+                        date(ship_day.year, 12, 31),
+                        today,
+                    )
                     if backorder is not None and later < today - timedelta(days=2):
                         shipped.append(
                             stock_actions.ship_delivery(

@@ -67,8 +67,13 @@ def create_delivery(
     quantities: Mapping[int, Decimal] | None = None,
     planned_date: date | None = None,
     backorder_of: Delivery | None = None,
+    prepared_on: date | None = None,
 ) -> Delivery:
-    """Prepare a delivery note: every deliverable quantity, or the ``quantities`` given per line."""
+    """Prepare a delivery note: every deliverable quantity, or the ``quantities`` given per line.
+
+    ``prepared_on`` (default today) is the day the note is prepared, whose year numbers it:
+    loading history prepares notes of past years.
+    """
     order = Order.objects.select_for_update().get(pk=order.pk)
     if not order.is_open:
         raise ValidationError(_("This order is delivered or cancelled."))
@@ -90,7 +95,7 @@ def create_delivery(
     if not wanted:
         raise ValidationError(_("Nothing is left to deliver on this order."))
     delivery = Delivery.objects.create(
-        number=next_number(DELIVERY_SERIES, timezone.localdate().year),
+        number=next_number(DELIVERY_SERIES, (prepared_on or timezone.localdate()).year),
         order=order,
         planned_date=planned_date or order.promised_date,
         delivery_address=order.delivery_address
@@ -192,7 +197,10 @@ def ship_delivery(
     refresh_order_status(order, by=by)
     rest = {pk: qty for pk, qty in deliverable_quantities(order).items() if qty > 0}
     if rest:
-        create_delivery(order, by=by, quantities=rest, backorder_of=delivery)
+        # Prepared as the delivery leaves: numbered in that day's year.
+        create_delivery(
+            order, by=by, quantities=rest, backorder_of=delivery, prepared_on=shipped_date
+        )
     if produce_documents:
         archive_delivery_note(delivery, by=by)
     record_audit(by, "ship_delivery", delivery, lines=len(lines))
