@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from comptoir.core.forms import StyledFormMixin
+from comptoir.customerfile.gdpr import SEEDED_REGISTER_TEXTS, register_text
 from comptoir.customerfile.importing import FIELDS
 from comptoir.customerfile.models import Channel, ConsentStatus, ImportMapping, ProcessingActivity
 
@@ -105,3 +106,26 @@ class ProcessingActivityForm(StyledFormMixin, forms.ModelForm):  # type: ignore[
             for name in fields
             if name not in ("name", "legal_basis")
         }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A seeded text is offered in the reader's language, like on the register.
+        for name in self._seeded_fields():
+            self.initial[name] = register_text(getattr(self.instance, name))
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        # Sent back unchanged, a seeded text keeps its English key (and so keeps following the
+        # reader's language) instead of being stored in the language of whoever saved the form.
+        for name in self._seeded_fields():
+            stored = getattr(self.instance, name)
+            if self.cleaned_data.get(name) == register_text(stored):
+                self.cleaned_data[name] = stored
+        return self.cleaned_data
+
+    def _seeded_fields(self) -> list[str]:
+        return [
+            name
+            for name in self.Meta.fields
+            if name != "legal_basis" and getattr(self.instance, name) in SEEDED_REGISTER_TEXTS
+        ]

@@ -7,7 +7,7 @@ sent: signed links, the personal data of one person, the register as rows.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.apps import apps
@@ -15,7 +15,10 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from comptoir.core.audit import history_for
 from comptoir.core.selectors import current_company
@@ -27,7 +30,7 @@ from comptoir.customerfile.models import (
     PartyPrivacy,
     ProcessingActivity,
 )
-from comptoir.parties.models import Contact, Party, PartyKind
+from comptoir.parties.models import Contact, Party, PartyKind, name_key
 
 UNSUBSCRIBE_SALT = "comptoir.customerfile.unsubscribe"
 
@@ -118,10 +121,10 @@ def personal_data(contact: Contact) -> dict[str, Any]:
         ],
         "processing": [
             {
-                "name": a.name,
-                "purpose": a.purpose,
+                "name": register_text(a.name),
+                "purpose": register_text(a.purpose),
                 "legal_basis": a.get_legal_basis_display(),
-                "retention": a.retention,
+                "retention": register_text(a.retention),
             }
             for a in ProcessingActivity.objects.all()
         ],
@@ -188,38 +191,102 @@ def access_request_pdf(contact: Contact) -> bytes:
 # -- register ----------------------------------------------------------------------------
 
 
+# The register's texts as migration 0002 seeds them, in English (the migration keeps its own
+# copy: migrations never import app code). Marked here for the catalogue, they are shown in the
+# reader's language until an administrator rewrites them; what someone typed is shown as typed.
+SEEDED_REGISTER_TEXTS = frozenset(
+    {
+        gettext_noop("Customer management"),
+        gettext_noop("Manage customers, their contacts and addresses; quotes, orders, deliveries."),
+        gettext_noop("Customers' contacts; private customers"),
+        gettext_noop("Identity, job title, professional contact details, addresses, order history"),
+        gettext_noop("Sales team, accounting; carriers for deliveries"),
+        gettext_noop("Duration of the business relationship, then 3 years for prospecting"),
+        gettext_noop("Invoicing and accounting"),
+        gettext_noop("Issue invoices and credit notes, record payments, keep the books."),
+        gettext_noop("Customers and their billing contacts"),
+        gettext_noop("Identity, billing address, invoices, payments"),
+        gettext_noop("Accounting, chartered accountant, tax authorities, e-invoicing platform"),
+        gettext_noop("10 years (Code de commerce L123-22); 6 years for tax"),
+        gettext_noop("Prospecting"),
+        gettext_noop("Find and qualify prospects; calls, mailings and emails about our products."),
+        gettext_noop("Prospects' contacts (B2B); consumers who consented"),
+        gettext_noop("Identity, job title, professional contact details, consent per channel"),
+        gettext_noop("Sales team; emailing service provider"),
+        gettext_noop("3 years after the last contact from the prospect's side"),
+        gettext_noop("Customer file imports"),
+        gettext_noop(
+            "Import lists (trade shows, sales reps' files) into the customer file, deduplicated."
+        ),
+        gettext_noop("People listed in the imported files"),
+        gettext_noop("As in the file: identity, job title, contact details, source of the data"),
+        gettext_noop("Sales team"),
+        gettext_noop("As for prospecting; import files deleted after the import"),
+        gettext_noop("Requests about personal data"),
+        gettext_noop("Answer access, rectification, erasure and opt-out requests."),
+        gettext_noop("Anyone whose data we hold"),
+        gettext_noop("Identity, the request and its answer; opt-outs"),
+        gettext_noop("Administrator"),
+        gettext_noop(
+            "Opt-outs kept as long as the person could be prospected again; requests 5 years"
+        ),
+        # Every seeded entry's transfers and security measures; "None" is also the default
+        # transfers of a new entry.
+        gettext_noop("None"),
+        gettext_noop(
+            "Access by role (administrator, sales manager, assistant, rep on own portfolio, "
+            "accountant); Argon2 passwords, login throttling; audit trail of every change; backups."
+        ),
+    }
+)
+
+
+def register_text(text: str) -> str:
+    """Return a register text in the reader's language if Comptoir seeded it, else as typed."""
+    return _(text) if text in SEEDED_REGISTER_TEXTS else text
+
+
 REGISTER_COLUMNS = (
-    ("name", "Processing"),
-    ("purpose", "Purpose"),
-    ("legal_basis", "Legal basis"),
-    ("data_subjects", "Categories of data subjects"),
-    ("data_categories", "Categories of personal data"),
-    ("recipients", "Recipients"),
-    ("transfers", "Transfers outside the EU"),
-    ("retention", "Retention period"),
-    ("security_measures", "Security measures"),
-    ("updated_at", "Updated"),
+    "name",
+    "purpose",
+    "legal_basis",
+    "data_subjects",
+    "data_categories",
+    "recipients",
+    "transfers",
+    "retention",
+    "security_measures",
+    "updated_at",
 )
 
 
 def register_header() -> list[str]:
-    return [_(label) for _key, label in REGISTER_COLUMNS]
+    """Return the register's column titles: its fields' names, in the reader's language."""
+    labels = {field.name: field.verbose_name for field in ProcessingActivity._meta.fields}
+    return [capfirst(str(labels[key])) for key in REGISTER_COLUMNS]
+
+
+def register_entries() -> list[dict[str, Any]]:
+    """Return the processing register, one dict per activity keyed by REGISTER_COLUMNS and pk."""
+    entries = []
+    for activity in ProcessingActivity.objects.all():
+        entry: dict[str, Any] = {"pk": activity.pk}
+        for key in REGISTER_COLUMNS:
+            if key == "legal_basis":
+                entry[key] = activity.get_legal_basis_display()
+            elif key == "updated_at":
+                entry[key] = timezone.localtime(activity.updated_at).date()
+            else:
+                entry[key] = register_text(getattr(activity, key))
+        entries.append(entry)
+    # In the alphabetical order of the names as read (the database sorts the stored ones).
+    entries.sort(key=lambda entry: name_key(entry["name"]))
+    return entries
 
 
 def register_rows() -> list[list[Any]]:
     """Return the processing register as rows, in REGISTER_COLUMNS order."""
-    rows = []
-    for activity in ProcessingActivity.objects.all():
-        row: list[Any] = []
-        for key, _label in REGISTER_COLUMNS:
-            if key == "legal_basis":
-                row.append(activity.get_legal_basis_display())
-            elif key == "updated_at":
-                row.append(timezone.localtime(activity.updated_at).date())
-            else:
-                row.append(getattr(activity, key))
-        rows.append(row)
-    return rows
+    return [[entry[key] for key in REGISTER_COLUMNS] for entry in register_entries()]
 
 
 def register_pdf() -> bytes:
@@ -228,10 +295,17 @@ def register_pdf() -> bytes:
     data = {
         "title": _("Record of processing activities (GDPR Article 30)"),
         "controller": _controller(),
-        "generated_at": timezone.localdate().isoformat(),
+        "generated_at": date_format(timezone.localdate(), "SHORT_DATE_FORMAT"),
         "header": register_header(),
-        "rows": [[str(cell) for cell in row] for row in register_rows()],
-        "labels": {"controller": _("Controller"), "generated": _("Generated on")},
+        "rows": [
+            [
+                date_format(cell, "SHORT_DATE_FORMAT") if isinstance(cell, date) else str(cell)
+                for cell in row
+            ]
+            for row in register_rows()
+        ],
+        # The colon is part of the label: French puts a space before it.
+        "labels": {"controller": _("Controller:"), "generated": _("Generated on")},
     }
     return render_pdf("gdpr_register.typ", data)
 

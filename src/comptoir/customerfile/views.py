@@ -348,7 +348,7 @@ def gdpr_register(request: HttpRequest) -> HttpResponse:
         "customerfile/gdpr.html",
         {
             "title": _("GDPR register"),
-            "activities": ProcessingActivity.objects.all(),
+            "activities": gdpr.register_entries(),
             "retention_due": prospects_past_retention().count(),
             "to_flag": plan.flagged[:50],
             "to_anonymise": plan.anonymised[:50],
