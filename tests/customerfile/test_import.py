@@ -144,6 +144,25 @@ def test_dry_run_writes_nothing_and_reports(capsys: Any) -> None:
     assert Party.objects.count() == 0
     assert "10 contacts to create" in captured.err
     assert "Dry run" in captured.out
+    # What the dry run announces is what the import does.
+    _import(SALON)
+    assert Contact.objects.count() == 10
+
+
+def test_rows_naming_nobody_announce_no_contact(tmp_path: Path, capsys: Any) -> None:
+    """Details without a person's name go to the party: no contact is announced, none made."""
+    source = tmp_path / "companies.csv"
+    source.write_text(
+        "Raison sociale;SIREN;E-mail;Tél;CP;Ville\n"
+        "Acme Test SARL;732829320;contact@acme-test.fr;01 42 68 53 00;75008;Paris\n"
+        "Beta Conseil;;beta@example.fr;0612345678;69001;Lyon\n",
+        encoding="utf-8",
+    )
+    _import(source, "--dry-run")
+    assert "2 parties and 0 contacts to create" in capsys.readouterr().err
+    _import(source)
+    assert Party.objects.count() == 2 and not Contact.objects.exists()
+    assert Party.objects.get(name__startswith="Acme").email == "contact@acme-test.fr"
 
 
 def test_one_bad_row_among_many_imports_nothing_and_names_it(tmp_path: Path) -> None:

@@ -919,6 +919,7 @@ def check_file(
             "street",
             "postcode",
             "town",
+            "person",
         )
     }
     numbers: list[int] = []
@@ -1061,6 +1062,8 @@ def _collect_keys(keys: dict[str, list[str]], row: CheckedRow) -> None:
     keys["street"].append(address.get("line1", ""))
     keys["postcode"].append(address.get("postcode", ""))
     keys["town"].append(address.get("city", ""))
+    # Whether the row names someone: a row without a name gives its details to the party.
+    keys["person"].append("1" if contact else "")
 
 
 # -- entities and parties -------------------------------------------------------------------
@@ -1201,7 +1204,15 @@ def plan_entities(
     plan = Plan(entity, group, known_pk, notes)
     plan.duplicate_rows = sum(1 for number in numbers if entity[number] != number)
     plan.parties = len({group[n] for n in numbers if n not in known_pk})
-    plan.contacts = len({entity[n] for n in numbers if n not in known_pk})
+    # A contact for each person named on a new row; unnamed details go to the party.
+    persons = keys.get("person") or ["1"] * n
+    plan.contacts = len(
+        {
+            entity[number]
+            for number, person in zip(numbers, persons, strict=True)
+            if person and number not in known_pk
+        }
+    )
     return plan
 
 
