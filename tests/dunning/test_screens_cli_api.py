@@ -63,6 +63,12 @@ def test_interest_command_prints_the_computation_line_by_line() -> None:
         call_command(
             "dunning", "interest", "--amount", "1", "--due", "31/05", "--paid", "2026-01-01"
         )
+    # A negative amount is a mistake, not an invoice paid on time.
+    dates = ["--due", "2026-01-01", "--paid", "2026-03-01"]
+    with pytest.raises(CommandError, match="above 0"):
+        call_command("dunning", "interest", "--amount", "-100", *dates)
+    with pytest.raises(CommandError, match="cannot be negative"):
+        call_command("dunning", "interest", "--amount", "100", *dates, "--rate", "-5")
 
 
 def test_run_command_dry_run_then_real(customer: Party, issue: Callable[..., Invoice]) -> None:

@@ -128,13 +128,19 @@ class Command(ComptoirCommand):
         from comptoir.dunning.rates import ecb_rates
 
         amount = _decimal(options["amount"])
+        if amount <= 0:
+            raise CommandError(_("The amount due must be above 0."))
         due = _date(options["due"])
         paid = _date(options["paid"])
         rate = _decimal(options["rate"]) if options.get("rate") else None
+        if rate is not None and rate < 0:
+            raise CommandError(_("The rate cannot be negative."))
         payments = []
         for text in options["partial"]:
             day, _sep, value = text.partition(":")
             payments.append((_date(day), _decimal(value)))
+            if payments[-1][1] <= 0:
+                raise CommandError(_("A partial payment must be above 0."))
         try:
             result = late_interest(
                 amount=amount,
