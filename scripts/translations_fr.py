@@ -2324,6 +2324,40 @@ TRANSLATIONS.update(
 )
 
 
+TRANSLATIONS.update(
+    {
+        # Exported files' names (slugified: accents dropped) and this session's later strings.
+        "quotes": "devis",
+        "orders": "commandes",
+        "parties": "tiers",
+        "contacts": "contacts",
+        "duplicates": "doublons",
+        "merges": "fusions",
+        "invoices": "factures",
+        "payments": "reglements",
+        "products": "produits",
+        "product-families": "familles-de-produits",
+        "vat-rates": "taux-de-tva",
+        "price-lists": "tarifs",
+        "users": "utilisateurs",
+        "deliveries": "livraisons",
+        "stock-levels": "niveaux-de-stock",
+        "reorder-alerts": "alertes-de-reapprovisionnement",
+        "The amount due must be above 0.": "Le montant dû doit être supérieur à 0.",
+        "The rate cannot be negative.": "Le taux ne peut pas être négatif.",
+        "A partial payment must be above 0.": "Un paiement partiel doit être supérieur à 0.",
+        "%(counter)s delivered line": (
+            "%(counter)s ligne livrée",
+            "%(counter)s lignes livrées",
+        ),
+        "%(counter)s invoice issued": (
+            "%(counter)s facture émise",
+            "%(counter)s factures émises",
+        ),
+    }
+)
+
+
 def save_and_compile(po: polib.POFile, po_path: Path) -> None:
     """Save in gettext's own layout (as msgmerge writes it), then compile checking placeholders."""
     po.save(str(po_path))

@@ -168,6 +168,9 @@ def test_batch_screen_counts_customers_and_invoices_apart(
     page = client_for(assistant).get("/invoices/from-orders/run/").content.decode()
     pending = page.split('id="run-pending">')[1].split("</p>")[0]
     assert "2 customers" in pending and "3 invoices" in pending
+    # Each batch says what its number counts.
+    lines = len(products)
+    assert f"Client B — {lines} delivered lines" in page
 
 
 def test_sending_an_invoice_returns_to_it_and_ignores_a_foreign_next(

@@ -142,6 +142,13 @@ class TestExports:
         PartyFactory(by=assistant, name='=HYPERLINK("http://evil.example","x")')
         return party
 
+    def test_the_file_is_named_in_the_reader_s_language(
+        self, client_for: ClientFor, make_user: Any
+    ) -> None:
+        french = make_user("sales_assistant", language="fr")
+        response = client_for(french).get(LIST, {"export": "csv"})
+        assert 'filename="tiers.csv"' in response["Content-Disposition"]
+
     def test_csv_for_french_excel(self, client_for: ClientFor, assistant: User) -> None:
         party = self.make_parties(assistant)
         response = client_for(assistant).get(LIST, {"export": "csv"})

@@ -108,7 +108,7 @@ class ProductList(ListScreen):
         Filter("active", gettext_lazy("Active"), lambda request: YES_NO, _yes_no("active")),
     )
     default_sort = "reference"
-    export_name = "products"
+    export_name = gettext_lazy("products")
     create_label = gettext_lazy("New product")
 
     def get_queryset(self) -> QuerySet[Product]:
@@ -228,7 +228,7 @@ class FamilyList(ListScreen):
     )
     search_fields = ("code", "name")
     default_sort = "name"
-    export_name = "product-families"
+    export_name = gettext_lazy("product-families")
     create_label = gettext_lazy("New family")
 
     def get_queryset(self) -> QuerySet[ProductFamily]:
@@ -293,7 +293,7 @@ class VatRateList(ListScreen):
     )
     search_fields = ("code", "label", "exemption_reason", "exemption_code")
     default_sort = "-rate"
-    export_name = "vat-rates"
+    export_name = gettext_lazy("vat-rates")
 
     def get_queryset(self) -> QuerySet[VatRate]:
         return VatRate.objects.all()
@@ -327,7 +327,7 @@ class PriceListList(ListScreen):
         Filter("active", gettext_lazy("Active"), lambda request: YES_NO, _yes_no("active")),
     )
     default_sort = "-priority"
-    export_name = "price-lists"
+    export_name = gettext_lazy("price-lists")
     create_label = gettext_lazy("New price list")
 
     def get_queryset(self) -> QuerySet[PriceList]:

@@ -83,7 +83,8 @@ class ListScreen(LoginRequiredMixin, View):
     default_sort: str = "pk"
     page_size = 50
     template_name = "core/list.html"
-    export_name = "export"
+    # The exported file's name (slugified): gettext_lazy("invoices") gives factures.csv in French.
+    export_name: Any = "export"
     permission: str | None = None
     create_url: str | None = None
     create_label: Any = ""

@@ -201,7 +201,7 @@ class UserList(ListScreen):
         ),
     )
     default_sort = "username"
-    export_name = "users"
+    export_name = gettext_lazy("users")
     create_label = gettext_lazy("New user")
 
     def get_queryset(self) -> QuerySet[User]:

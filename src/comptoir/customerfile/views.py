@@ -482,7 +482,7 @@ class DuplicateQueue(ListScreen):
 
     title = gettext_lazy("Duplicates to review")
     permission = "customerfile.merge_parties"
-    export_name = "duplicates"
+    export_name = gettext_lazy("duplicates")
     default_sort = "-score"
     search_fields = ("party_a__name", "party_b__name")
     columns = (
@@ -528,7 +528,7 @@ class MergeHistory(ListScreen):
 
     title = gettext_lazy("Merges")
     permission = "customerfile.merge_parties"
-    export_name = "merges"
+    export_name = gettext_lazy("merges")
     default_sort = "-merged_at"
     search_fields = ("survivor__name", "merged__name")
     columns = (

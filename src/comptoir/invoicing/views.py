@@ -240,7 +240,7 @@ class InvoiceList(ListScreen):
         ),
     )
     default_sort = "-issue_date"
-    export_name = "invoices"
+    export_name = gettext_lazy("invoices")
     create_label = gettext_lazy("New invoice")
 
     def get_queryset(self) -> QuerySet[Any]:

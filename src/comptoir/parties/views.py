@@ -181,7 +181,7 @@ class PartyList(ListScreen):
         Filter("active", gettext_lazy("Active"), lambda request: ACTIVE_CHOICES, _filter_active),
     )
     default_sort = "name"
-    export_name = "parties"
+    export_name = gettext_lazy("parties")
     create_label = gettext_lazy("New party")
 
     def get_queryset(self) -> QuerySet[Party]:
@@ -243,7 +243,7 @@ class ContactList(ListScreen):
         Filter("active", gettext_lazy("Active"), lambda request: ACTIVE_CHOICES, _filter_active),
     )
     default_sort = "last_name"
-    export_name = "contacts"
+    export_name = gettext_lazy("contacts")
 
     def get_queryset(self) -> QuerySet[Contact]:
         return contacts_visible_to(self.request.user).select_related("party")

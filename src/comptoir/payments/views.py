@@ -92,7 +92,7 @@ class PaymentList(ListScreen):
         ),
     )
     default_sort = "-date"
-    export_name = "payments"
+    export_name = gettext_lazy("payments")
     create_label = gettext_lazy("Record a payment")
 
     def get_queryset(self) -> QuerySet[Any]:

@@ -82,7 +82,7 @@ class QuoteList(ListScreen):
         ),
     )
     default_sort = "-issue_date"
-    export_name = "quotes"
+    export_name = gettext_lazy("quotes")
     create_label = gettext_lazy("New quote")
 
     def get_queryset(self) -> QuerySet[Any]:
@@ -515,7 +515,7 @@ class OrderList(ListScreen):
         ),
     )
     default_sort = "-order_date"
-    export_name = "orders"
+    export_name = gettext_lazy("orders")
     create_label = gettext_lazy("New order")
 
     def get_queryset(self) -> QuerySet[Any]:

@@ -55,7 +55,7 @@ class DeliveryList(ListScreen):
         ),
     )
     default_sort = "-number"
-    export_name = "deliveries"
+    export_name = gettext_lazy("deliveries")
 
     def get_queryset(self) -> QuerySet[Any]:
         return selectors.deliveries_visible_to(self.request.user)
@@ -251,7 +251,7 @@ class StockLevelList(ListScreen):
     )
     search_fields = ("reference", "label")
     default_sort = "reference"
-    export_name = "stock-levels"
+    export_name = gettext_lazy("stock-levels")
 
     def get_queryset(self) -> QuerySet[Any]:
         return selectors.stock_levels()
@@ -282,7 +282,7 @@ class ReorderAlertList(StockLevelList):
             kind="decimal",
         ),
     )
-    export_name = "reorder-alerts"
+    export_name = gettext_lazy("reorder-alerts")
 
     def get_queryset(self) -> QuerySet[Any]:
         return selectors.reorder_alerts()
