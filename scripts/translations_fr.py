@@ -2358,6 +2358,14 @@ TRANSLATIONS.update(
 )
 
 
+TRANSLATIONS.update(
+    {
+        "Attached: %(file)s (%(size)s kB).": "Pièce jointe : %(file)s (%(size)s ko).",
+        "Placeholders: $reference, $company, $customer, $total, $valid_until, $link, $sender, $your_reference (the customer's order reference, in brackets, if any).": "Variables : $reference, $company, $customer, $total, $valid_until, $link, $sender, $your_reference (la référence de commande du client, entre parenthèses, s'il y en a une).",
+    }
+)
+
+
 def save_and_compile(po: polib.POFile, po_path: Path) -> None:
     """Save in gettext's own layout (as msgmerge writes it), then compile checking placeholders."""
     po.save(str(po_path))

@@ -187,6 +187,10 @@ def test_sending_an_invoice_returns_to_it_and_ignores_a_foreign_next(
     detail = reverse("invoicing:detail", args=[invoice.pk])
     send = reverse("sales:document_send", args=[archive.pk])
     assert f'href="{send}?next={detail}"' in client.get(detail).content.decode()
+    form = client.get(f"{send}?next={detail}").content.decode()
+    # It says what goes with the email, and Cancel goes back to the invoice.
+    assert f"Attached: {invoice.number}.pdf (" in form
+    assert f'<a class="btn btn-link" href="{detail}">' in form
     data = {"to": "compta@example.com", "subject": "Facture", "body": "Ci-joint."}
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"{send}?next={detail}", data)

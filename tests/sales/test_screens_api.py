@@ -144,6 +144,9 @@ def test_send_any_document_from_the_ui_and_history_on_the_customer_page(
 ) -> None:
     document = actions.archive_order_acknowledgement(order, by=assistant)
     client = client_for(assistant)
+    # The acknowledgement's email names the customer's own order reference.
+    form = client.get(f"/sales/documents/{document.pk}/send/").content.decode()
+    assert "votre commande (votre référence PO-77) et" in form
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             f"/sales/documents/{document.pk}/send/",

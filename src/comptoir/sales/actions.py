@@ -1106,6 +1106,8 @@ def document_email_context(document: ArchivedDocument, *, by: Any) -> dict[str, 
     total = getattr(document.business_object, "total_amount", None)
     if isinstance(total, Decimal):
         context["total"] = f"{money(total)} €"
+    reference = getattr(document.business_object, "customer_reference", "")
+    context["your_reference"] = f" (votre référence {reference})" if reference else ""
     return context
 
 

@@ -310,7 +310,8 @@ class EmailTemplateForm(StyledFormMixin, forms.Form):
         label=_("Body"),
         widget=forms.Textarea(attrs={"rows": 10}),
         help_text=_(
-            "Placeholders: $reference, $company, $customer, $total, $valid_until, $link, $sender."
+            "Placeholders: $reference, $company, $customer, $total, $valid_until, $link, "
+            "$sender, $your_reference (the customer's order reference, in brackets, if any)."
         ),
     )
 

@@ -21,8 +21,8 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
     ),
     "order": (
         "Accusé de réception de votre commande – $reference",
-        "Bonjour,\n\nNous avons bien reçu votre commande et vous en adressons l'accusé de "
-        "réception $reference.\n\nCordialement,\n$sender\n$company",
+        "Bonjour,\n\nNous avons bien reçu votre commande$your_reference et vous en adressons "
+        "l'accusé de réception $reference.\n\nCordialement,\n$sender\n$company",
     ),
     "delivery_note": (
         "Bon de livraison $reference – $company",
@@ -40,7 +40,17 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
         "Cordialement,\n$sender\n$company",
     ),
 }
-PLACEHOLDERS = ("reference", "company", "customer", "total", "valid_until", "link", "sender")
+PLACEHOLDERS = (
+    "reference",
+    "company",
+    "customer",
+    "total",
+    "valid_until",
+    "link",
+    "sender",
+    # " (votre référence BC-118)" when the order carries the customer's own reference, else "".
+    "your_reference",
+)
 
 
 @dataclass(frozen=True)

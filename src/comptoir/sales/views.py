@@ -815,12 +815,38 @@ def visible_document(request: HttpRequest, pk: int) -> ArchivedDocument:
 
 class DocumentSend(FormScreen):
     form_class = SendForm
+    template_name = "sales/form_with_help.html"
     title = gettext_lazy("Send a document")
     permission = "sales.send_document"
     submit_label = gettext_lazy("Send")
 
     def get_object(self) -> ArchivedDocument:
         return visible_document(self.request, self.kwargs["pk"])
+
+    def _back_url(self) -> str:
+        """Where the user came from (the page that passed ?next=), else the customer's page."""
+        target = self.request.POST.get("next") or self.request.GET.get("next")
+        if target and url_has_allowed_host_and_scheme(
+            target,
+            allowed_hosts={self.request.get_host()},
+            require_https=self.request.is_secure(),
+        ):
+            return target
+        party = actions.party_of_document(self.get_object())
+        if party is not None:
+            return reverse("parties:detail", args=[party.pk]) + "#documents"
+        return reverse("home")
+
+    def context(self, form: forms.BaseForm, **extra: Any) -> dict[str, Any]:
+        document = self.get_object()
+        return super().context(
+            form,
+            # What goes with the email, so nobody sends it wondering.
+            help=_("Attached: %(file)s (%(size)s kB).")
+            % {"file": document.filename, "size": max(1, round(document.size / 1024))},
+            cancel_url=self._back_url(),
+            **extra,
+        )
 
     def get_form(self, data: Any = None, files: Any = None) -> forms.BaseForm:
         document = self.get_object()
@@ -844,18 +870,8 @@ class DocumentSend(FormScreen):
             _("%(reference)s sent to %(to)s.")
             % {"reference": document.reference, "to": form.cleaned_data["to"]},
         )
-        target = self.request.POST.get("next") or self.request.GET.get("next")
-        if target and url_has_allowed_host_and_scheme(
-            target,
-            allowed_hosts={self.request.get_host()},
-            require_https=self.request.is_secure(),
-        ):
-            # Back where the user clicked "Send" (the invoice page passes itself).
-            return redirect(target)
-        party = actions.party_of_document(document)
-        if party is not None:
-            return redirect(reverse("parties:detail", args=[party.pk]) + "#documents")
-        return redirect("home")
+        # Back where the user clicked "Send" (the invoice page passes itself).
+        return redirect(self._back_url())
 
 
 @login_required
