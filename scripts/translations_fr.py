@@ -2366,6 +2366,17 @@ TRANSLATIONS.update(
 )
 
 
+TRANSLATIONS.update(
+    {
+        # Quantity column headers: a quantity (feminine) ordered, delivered, cancelled, invoiced.
+        "quantity\x04Ordered": "Commandée",
+        "quantity\x04Delivered": "Livrée",
+        "quantity\x04Cancelled": "Annulée",
+        "quantity\x04Invoiced": "Facturée",
+    }
+)
+
+
 def save_and_compile(po: polib.POFile, po_path: Path) -> None:
     """Save in gettext's own layout (as msgmerge writes it), then compile checking placeholders."""
     po.save(str(po_path))
