@@ -2377,6 +2377,9 @@ TRANSLATIONS.update(
 )
 
 
+TRANSLATIONS.update({"Turned into an order": "Transformé en commande"})
+
+
 def save_and_compile(po: polib.POFile, po_path: Path) -> None:
     """Save in gettext's own layout (as msgmerge writes it), then compile checking placeholders."""
     po.save(str(po_path))

@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 
+from comptoir.core.audit import history_for
 from comptoir.invoicing import from_orders
 from comptoir.sales import actions
 from comptoir.sales.states import OrderStatus
+from comptoir.sales.templatetags.sales_format import history_rows
 from comptoir.stock import actions as stock_actions
 from tests.factories import PartyFactory
 
@@ -34,6 +36,9 @@ def test_order_from_accepted_quote_copies_lines_and_totals(
     assert order.number.startswith("CO-")
     assert order.lines.count() == 2
     assert order.total_amount == accepted_quote.total_amount
+    # The quote's own history says what became of it.
+    rows = history_rows(history_for(accepted_quote))
+    assert {"label": "Turned into an order", "detail": order.number}.items() <= rows[0].items()
     with pytest.raises(ValidationError):
         actions.create_order_from_quote(accepted_quote, by=assistant)
 

@@ -45,6 +45,7 @@ ACTION_LABELS: dict[str, Any] = {
     "accept_quote": gettext_lazy("Accepted"),
     "refuse_quote": gettext_lazy("Refused"),
     "create_order": gettext_lazy("Order created"),
+    "quote_to_order": gettext_lazy("Turned into an order"),
     "update_order": gettext_lazy("Order changed"),
     "update_order_lines": gettext_lazy("Order lines changed"),
     "cancel_order": gettext_lazy("Order cancelled"),

@@ -675,6 +675,8 @@ def create_order_from_quote(quote: Quote, *, by: Any, **values: Any) -> Order:
     _copy_lines(quote.lines.order_by("position", "pk"), order)
     _refresh_totals(order)
     record_audit(by, "create_order", order, quote=quote.reference)
+    # The quote's history says what became of it too.
+    record_audit(by, "quote_to_order", quote, order=order.number)
     return order
 
 

@@ -126,6 +126,8 @@ def history_rows(entries: Any) -> list[dict[str, str]]:
                 detail = str(changes["line"])
             elif action == "revise_quote" and changes.get("previous"):
                 detail = _("from %(reference)s") % {"reference": changes["previous"]}
+            elif action == "quote_to_order" and changes.get("order"):
+                detail = str(changes["order"])
             elif action == "queue_email" and changes.get("to"):
                 detail = str(changes["to"])
             elif action == "trim_delivery" and changes.get("lines"):
