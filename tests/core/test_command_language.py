@@ -160,3 +160,14 @@ def test_a_command_without_its_database_says_so_in_one_line(tmp_path: Any) -> No
         [str(comptoir), "verify-ledger"], env=env, capture_output=True, text=True, check=False
     )
     assert done.returncode == 1 and "migrate" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_missing_production_setting_is_one_line(tmp_path: Any) -> None:
+    comptoir = Path(sys.executable).with_name("comptoir")
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    env.update({"COMPTOIR_ENV": "production", "COMPTOIR_DATA_DIR": str(tmp_path)})
+    done = subprocess.run(  # noqa: S603 - our own command, fixed arguments
+        [str(comptoir), "check", "--deploy"], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip() == "comptoir: Set the SECRET_KEY environment variable"
