@@ -103,7 +103,9 @@ def test_paid_on_time_owes_nothing() -> None:
 
 
 amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("5000000"), places=2)
-due_dates = st.dates(min_value=date(2015, 1, 1), max_value=date(2025, 12, 31))
+# Up to 400 days after the latest due date stays within the rates the tests know (to the end of
+# 2026): later, there is no ECB rate to apply yet and the computation rightly refuses.
+due_dates = st.dates(min_value=date(2015, 1, 1), max_value=date(2025, 11, 26))
 
 
 @given(amount=amounts, due=due_dates, days=st.integers(min_value=-400, max_value=400))
