@@ -53,3 +53,24 @@ def test_header_injection_is_refused_and_other_messages_go_through_django() -> N
     assert attached.message().is_multipart()
     generated = PlainTextEmail(subject="Hi", body="x", to=["a@b.c"]).message()
     assert generated["Message-ID"].startswith("<") and generated["Date"]
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "django.core.mail.backends.console.EmailBackend",
+        "django.core.mail.backends.filebased.EmailBackend",
+    ],
+)
+def test_the_fast_message_goes_through_the_console_and_file_backends(
+    backend: str, settings: Any, tmp_path: Any, capsys: Any
+) -> None:
+    """The console backend (the default) asked for a charset the fast message lacked: every
+    dunning email failed there."""
+    from django.core.mail import get_connection
+
+    settings.EMAIL_FILE_PATH = str(tmp_path)
+    message = PlainTextEmail(subject="Relance", body=BODY, from_email="a@b.fr", to=["c@d.fr"])
+    assert get_connection(backend).send_messages([message]) == 1
+    written = capsys.readouterr().out or "".join(p.read_text() for p in tmp_path.iterdir())
+    assert "FA-2026-000123" in written

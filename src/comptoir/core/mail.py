@@ -52,6 +52,10 @@ class _Serialised:
     def as_bytes(self, unixfrom: bool = False, linesep: str = "\n") -> bytes:
         return self.as_string(linesep=linesep).encode("utf-8")
 
+    def get_charset(self) -> None:
+        """No charset object: the console backend then writes the bytes as UTF-8, which they are."""
+        return None
+
 
 class PlainTextEmail(EmailMessage):
     """An ``EmailMessage`` whose plain-text, attachment-free form is serialised fast."""
