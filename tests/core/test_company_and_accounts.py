@@ -135,6 +135,43 @@ def test_administrator_creates_a_user_with_a_role(client_for, administrator: Use
     assert paul.check_password("Un-mot-de-passe-solide-42")
 
 
+def test_the_last_administrator_cannot_stop_being_one(client_for, administrator: User) -> None:
+    client = client_for(administrator)
+    values = {
+        "username": administrator.username,
+        "first_name": "A",
+        "last_name": "B",
+        "email": "a@example.com",
+        "language": "en",
+        "is_active": "on",
+    }
+    url = reverse("core:user_edit", args=[administrator.pk])
+    response = client.post(url, {**values, "role": Role.ACCOUNTANT})
+    assert (
+        response.status_code == 200 and "needs an active administrator" in response.content.decode()
+    )
+    administrator.refresh_from_db()
+    assert administrator.role == Role.ADMINISTRATOR
+    # With a second administrator, the first may change role.
+    User.objects.create_user("second", role=Role.ADMINISTRATOR, password="x-Y-z-123456789")
+    assert client.post(url, {**values, "role": Role.ACCOUNTANT}).status_code == 302
+
+
+def test_no_field_of_a_form_takes_the_focus_back(client_for, administrator: User) -> None:
+    """Inline validation sends the username field back after each change: with Django's
+    autofocus on it, typing on in the next fields went into the username ("urandarcmarc")."""
+    client = client_for(administrator)
+    response = client.post(
+        reverse("core:user_create"), {"username": "marc"}, HTTP_X_VALIDATE_FIELD="username"
+    )
+    assert "autofocus" not in response.content.decode()
+
+
+def test_the_login_form_keeps_the_username_after_a_wrong_password(assistant: User) -> None:
+    response = Client().post(reverse("login"), {"username": assistant.username, "password": "no"})
+    assert f'value="{assistant.username}"' in response.content.decode()
+
+
 def test_passwords_are_hashed_with_argon2(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
     encoded = make_password("secret-passphrase")

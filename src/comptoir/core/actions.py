@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from comptoir.core.audit import changed_fields, record_audit
 from comptoir.core.models import ApiToken, Company, User
+from comptoir.core.roles import Role
 from comptoir.core.selectors import current_company
 
 
@@ -41,7 +44,19 @@ def create_user(*, by: Any, username: str, password: str | None, role: str, **fi
 
 @transaction.atomic
 def update_user(user: User, *, by: Any, **values: Any) -> User:
-    """Change a user's profile, role, language or active flag."""
+    """Change a user's profile, role, language or active flag.
+
+    The last active administrator keeps that role: without one, nobody could manage users.
+    """
+    stays_admin = values.get("role", user.role) == Role.ADMINISTRATOR and values.get(
+        "is_active", user.is_active
+    )
+    if user.role == Role.ADMINISTRATOR and user.is_active and not stays_admin:
+        others = User.objects.filter(role=Role.ADMINISTRATOR, is_active=True).exclude(pk=user.pk)
+        if not others.exists():
+            raise ValidationError(
+                {"role": _("Comptoir needs an active administrator: name another one first.")}
+            )
     diff = changed_fields(user, values)
     for name, value in values.items():
         setattr(user, name, value)

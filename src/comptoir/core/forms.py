@@ -60,6 +60,9 @@ class StyledFormMixin:
             else:
                 css = "form-control"
             widget.attrs.setdefault("class", css)
+            # Inline validation sends a field back after each change: an autofocus on it (Django
+            # puts one on the username) would pull the cursor back while the user types on.
+            widget.attrs.pop("autofocus", None)
 
 
 class CompanyForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
