@@ -2380,6 +2380,21 @@ TRANSLATIONS.update(
 TRANSLATIONS.update({"Turned into an order": "Transformé en commande"})
 
 
+TRANSLATIONS.update(
+    {
+        "Comptoir needs an active administrator: name another one first.": "Comptoir a besoin d'un administrateur actif : nommez-en d'abord un autre.",
+        "Erase this person's personal data? It cannot be undone.": "Effacer les données personnelles de cette personne ? C'est irréversible.",
+        "Import these rows into the customer file now?": "Importer maintenant ces lignes dans le fichier clients ?",
+        "Record this collection as received? Its invoices are then paid.": "Enregistrer ce prélèvement comme encaissé ? Ses factures seront alors réglées.",
+        "Withdraw this product from sale?": "Retirer ce produit de la vente ?",
+        "Revoke this link? Whoever has it will no longer see the price list.": "Révoquer ce lien ? Ceux qui l'ont ne verront plus le tarif.",
+        "Revoke this token? Programs using it will be refused.": "Révoquer ce jeton ? Les programmes qui l'utilisent seront refusés.",
+        "End this mandate? No further collection can use it.": "Mettre fin à ce mandat ? Aucun prélèvement ne pourra plus l'utiliser.",
+        "Ignore this bank line? It will no longer be offered for matching.": "Ignorer cette ligne bancaire ? Elle ne sera plus proposée au rapprochement.",
+    }
+)
+
+
 def save_and_compile(po: polib.POFile, po_path: Path) -> None:
     """Save in gettext's own layout (as msgmerge writes it), then compile checking placeholders."""
     po.save(str(po_path))

@@ -99,6 +99,9 @@ def test_access_export_json_and_pdf(client_for: Callable[..., Client], assistant
 def test_erasure_from_the_page(client_for: Callable[..., Client], assistant: Any) -> None:
     contact = _contact()
     client = client_for(assistant)
+    # Erasure cannot be undone: the form asks first.
+    page = client.get(reverse("customerfile:contact_privacy", args=[contact.pk])).content.decode()
+    assert 'id="erase-form" data-confirm=' in page
     url = reverse("customerfile:contact_erase", args=[contact.pk])
     assert client.post(url, {"reason": ""}).status_code == 302
     contact.refresh_from_db()
