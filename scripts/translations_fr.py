@@ -2395,6 +2395,13 @@ TRANSLATIONS.update(
 )
 
 
+TRANSLATIONS.update(
+    {
+        "The address is incomplete (street, postcode and town are all needed): no address is created; the postcode and town go on the party.": "L'adresse est incomplète (la rue, le code postal et la ville sont tous nécessaires) : aucune adresse n'est créée ; le code postal et la ville vont sur le tiers.",
+    }
+)
+
+
 def save_and_compile(po: polib.POFile, po_path: Path) -> None:
     """Save in gettext's own layout (as msgmerge writes it), then compile checking placeholders."""
     po.save(str(po_path))

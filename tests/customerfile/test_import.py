@@ -162,7 +162,10 @@ def test_rows_naming_nobody_announce_no_contact(tmp_path: Path, capsys: Any) -> 
     assert "2 parties and 0 contacts to create" in capsys.readouterr().err
     _import(source)
     assert Party.objects.count() == 2 and not Contact.objects.exists()
-    assert Party.objects.get(name__startswith="Acme").email == "contact@acme-test.fr"
+    acme = Party.objects.get(name__startswith="Acme")
+    assert acme.email == "contact@acme-test.fr"
+    # No street, so no address: the postcode and town still go on the party (they were lost).
+    assert (acme.postcode, acme.city) == ("75008", "Paris") and not Address.objects.exists()
 
 
 def test_one_bad_row_among_many_imports_nothing_and_names_it(tmp_path: Path) -> None:

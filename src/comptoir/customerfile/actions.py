@@ -201,7 +201,8 @@ def _commit(
                 if address:
                     party.postcode, party.city = address["postcode"], address["city"]
                     party.country = address.get("country") or party.country
-                    territory = territory_for(address["postcode"], territories)
+                if party.postcode:
+                    territory = territory_for(party.postcode, territories)
                     if territory is not None:
                         party.territory = territory
                         party.sales_rep_id = territory.sales_rep_id
@@ -362,6 +363,9 @@ _PARTY_COLUMNS = frozenset(
         "website",
         "country",
         "notes",
+        # Only when the row has no full address (no street): the address sets them otherwise.
+        "postcode",
+        "city",
     }
 )
 

@@ -598,10 +598,22 @@ class _RowChecker:
             t for t, v in (("street", street), ("postcode", postcode), ("town", town)) if not v
         ]
         if missing:
+            # No address without its street, but the postcode and town still say where the
+            # party is (the list, the territory, the duplicate checks read them): they go on it.
+            kept = False
+            for field_name, value in (("postcode", postcode), ("city", town)):
+                if value and not row.party.get(field_name):
+                    row.party[field_name] = value
+                    kept = True
             for target in missing:
                 problem(
                     target,
                     _(
+                        "The address is incomplete (street, postcode and town are all needed): "
+                        "no address is created; the postcode and town go on the party."
+                    )
+                    if kept
+                    else _(
                         "The address is incomplete: street, postcode and town are all needed; it will not be imported."
                     ),
                     "warning",
@@ -1060,8 +1072,8 @@ def _collect_keys(keys: dict[str, list[str]], row: CheckedRow) -> None:
     keys["phone"].append(contact.get("phone") or party.get("phone", ""))
     keys["mobile"].append(contact.get("mobile") or party.get("mobile", ""))
     keys["street"].append(address.get("line1", ""))
-    keys["postcode"].append(address.get("postcode", ""))
-    keys["town"].append(address.get("city", ""))
+    keys["postcode"].append(address.get("postcode") or party.get("postcode", ""))
+    keys["town"].append(address.get("city") or party.get("city", ""))
     # Whether the row names someone: a row without a name gives its details to the party.
     keys["person"].append("1" if contact else "")
 
