@@ -2402,6 +2402,13 @@ TRANSLATIONS.update(
 )
 
 
+TRANSLATIONS.update(
+    {
+        "A real run cannot be dated in the future: tick Dry run to preview it.": "Un traitement réel ne peut pas être daté dans le futur : cochez Simulation pour le prévisualiser.",
+    }
+)
+
+
 def save_and_compile(po: polib.POFile, po_path: Path) -> None:
     """Save in gettext's own layout (as msgmerge writes it), then compile checking placeholders."""
     po.save(str(po_path))

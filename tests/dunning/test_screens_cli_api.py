@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from comptoir.dunning import actions
 from comptoir.dunning.models import CallOutcome, DunningMessage, MessageStatus, PartyDunning
@@ -101,6 +102,11 @@ def test_run_from_the_ui_needs_the_back_office_and_runs_in_the_background(
     preview = client_for(assistant).post(reverse("dunning:runs"), data)
     assert preview.status_code == 200 and "Rappel amiable" in preview.content.decode()
     assert "send: 1" in preview.content.decode()  # decisions in words, not codes
+    assert not DunningMessage.objects.exists()
+    # A real run dated in the future is refused (a dry run may look ahead).
+    ahead = (timezone.localdate() + timedelta(days=28)).isoformat()
+    refused = client_for(assistant).post(reverse("dunning:runs"), {"run_date": ahead})
+    assert "cannot be dated in the future" in refused.content.decode()
     assert not DunningMessage.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(assistant).post(reverse("dunning:runs"), {"run_date": "2026-02-12"})
@@ -217,3 +223,18 @@ def test_a_run_needing_an_unknown_ecb_rate_stops_and_says_where_to_add_it(
     with pytest.raises(CommandError, match="add the rate to .*ecb_mro_rates.csv"):
         call_command("dunning", "run", "--date", later.isoformat(), "--no-progress")
     assert not DunningMessage.objects.filter(run_date=later, channel="email").exists()
+
+
+def test_customer_dunning_settings_keep_the_promise_date_and_refuse_a_negative_amount(
+    client_for: Any, assistant: Any, customer: Party
+) -> None:
+    url = reverse("dunning:party", args=[customer.pk])
+    client = client_for(assistant)
+    promised = (timezone.localdate() + timedelta(days=10)).isoformat()
+    client.post(url, {"promise_until": promised, "promise_amount": "20"})
+    # The date picker gets an ISO date back: "27/11/2026" showed an empty field.
+    assert f'value="{promised}"' in client.get(url).content.decode()
+    response = client.post(url, {"promise_until": promised, "promise_amount": "-20"})
+    assert response.status_code == 200
+    settings = PartyDunning.objects.get(party=customer)
+    assert settings.promise_amount == Decimal("20")

@@ -18,15 +18,8 @@ from comptoir.catalogue.models import (
     VatCategory,
     VatRate,
 )
-from comptoir.core.forms import StyledFormMixin
+from comptoir.core.forms import DateInput, StyledFormMixin
 from comptoir.parties.models import Party
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs, format="%Y-%m-%d")
 
 
 class ProductForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]

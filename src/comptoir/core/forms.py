@@ -39,6 +39,16 @@ def _localize_limits(field: forms.Field) -> None:
             field.error_messages[validator.code] = message.replace("%", "%%")
 
 
+class DateInput(forms.DateInput):
+    """The browser's date picker: it reads and writes ISO dates whatever the page's language
+    (a French "27/11/2026" in its value shows an empty field, and saving again clears it)."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
 class StyledFormMixin:
     """Give every widget its Bootstrap class; accept identifiers typed with separators."""
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from comptoir.core.forms import StyledFormMixin
+from comptoir.core.forms import DateInput, StyledFormMixin
 from comptoir.core.selectors import worker_running
 from comptoir.invoicing import batch
 from comptoir.invoicing.order_links import InvoicingRun, InvoicingRunStatus
@@ -27,7 +27,7 @@ def _require(request: HttpRequest) -> None:
 class RunForm(StyledFormMixin, forms.Form):
     until = forms.DateField(
         label=gettext_lazy("Invoice deliveries shipped up to"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DateInput(),
     )
 
 

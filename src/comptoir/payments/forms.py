@@ -13,15 +13,14 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from comptoir.core import identifiers
-from comptoir.core.forms import StyledFormMixin
+from comptoir.core.forms import DateInput, StyledFormMixin
 from comptoir.core.money import format_amount
 from comptoir.invoicing.models import Invoice
 from comptoir.parties.models import Party
 from comptoir.payments.models import PaymentMethod, SepaMandate
 from comptoir.payments.selectors import RECEIVABLE_KINDS
 
-# A browser's date picker reads and writes ISO dates, whatever the language of the page.
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE = DateInput()
 
 
 class InvoiceChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]

@@ -10,12 +10,12 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from comptoir.catalogue.models import Product, Unit, VatRate
-from comptoir.core.forms import StyledFormMixin
+from comptoir.core.forms import DateInput, StyledFormMixin
 from comptoir.invoicing.forms import document_discount_field
 from comptoir.invoicing.models import OperationCategory
 from comptoir.parties.models import Address, Party
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE = DateInput()
 
 
 def _customers(user: Any) -> Any:

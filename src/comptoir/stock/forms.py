@@ -8,11 +8,11 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from comptoir.core.forms import StyledFormMixin
+from comptoir.core.forms import DateInput, StyledFormMixin
 from comptoir.invoicing.printing import quantity_text
 from comptoir.stock.models import StockMoveKind
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE = DateInput()
 
 
 class DeliveryForm(StyledFormMixin, forms.Form):
