@@ -2409,6 +2409,68 @@ TRANSLATIONS.update(
 )
 
 
+TRANSLATIONS.update(
+    {
+        "Credit used": "Crédit utilisé",
+        "Contact's personal data erased": "Données personnelles du contact effacées",
+        "Personal data erased": "Données personnelles effacées",
+        "Segment tags applied": "Étiquettes de segment appliquées",
+        "Document archived": "Document archivé",
+        "Import file checked": "Fichier d'import vérifié",
+        "Task done": "Tâche faite",
+        "API token created": "Jeton d'API créé",
+        "Direct-debit batch created": "Lot de prélèvements créé",
+        "Late-interest invoice prepared": "Facture d'intérêts de retard préparée",
+        "Processing activity added": "Traitement ajouté au registre",
+        "Product family created": "Famille de produits créée",
+        "User created": "Utilisateur créé",
+        "Marked as not a duplicate": "Marqué comme n'étant pas un doublon",
+        "SEPA mandate ended": "Mandat SEPA clos",
+        "Flagged for the retention period": "Signalé pour la durée de conservation",
+        "Bank line ignored": "Ligne bancaire ignorée",
+        "Email bounced": "E-mail revenu en erreur",
+        "Bank line matched": "Ligne bancaire rapprochée",
+        "Direct debits received": "Prélèvements encaissés",
+        "Contact from the person recorded": "Contact de la personne enregistré",
+        "Stock move": "Mouvement de stock",
+        "Credit note refunded": "Avoir remboursé",
+        "Merged record restored": "Fiche fusionnée restaurée",
+        "Email sent again": "E-mail renvoyé",
+        "API token revoked": "Jeton d'API révoqué",
+        "Dunning level saved": "Niveau de relance enregistré",
+        "Dunning scenario saved": "Scénario de relance enregistré",
+        "Import mapping saved": "Correspondance d'import enregistrée",
+        "Reorder level set": "Seuil de réapprovisionnement fixé",
+        "Dunning run started": "Campagne de relance lancée",
+        "Merge undone": "Fusion annulée",
+        "Company profile changed": "Profil de l'entreprise modifié",
+        "Email template changed": "Modèle d'e-mail modifié",
+        "Product family changed": "Famille de produits modifiée",
+        "SEPA settings changed": "Paramètres SEPA modifiés",
+        "User changed": "Utilisateur modifié",
+        "Import file uploaded": "Fichier d'import déposé",
+    }
+)
+
+
+TRANSLATIONS.update(
+    {
+        "Transfer batch created": "Lot de virements créé",
+        "Dunning call": "Appel de relance",
+        "Dunning letter produced": "Lettre de relance produite",
+        "Bank statement imported": "Relevé bancaire importé",
+        "Customer file imported": "Fichier clients importé",
+        "Records merged": "Fiches fusionnées",
+        "Merged into another record": "Fusionnée dans une autre fiche",
+        "Price list published": "Tarif publié",
+        "Price-list link revoked": "Lien du tarif révoqué",
+        "Duplicates searched": "Recherche de doublons",
+        "Consent recorded": "Consentement enregistré",
+        "Payment schedule set": "Échéancier fixé",
+    }
+)
+
+
 def save_and_compile(po: polib.POFile, po_path: Path) -> None:
     """Save in gettext's own layout (as msgmerge writes it), then compile checking placeholders."""
     po.save(str(po_path))

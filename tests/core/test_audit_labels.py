@@ -19,3 +19,20 @@ def test_actions_read_in_words_in_the_users_language() -> None:
             Context({"code": "finish_invoicing_run"})
         )
         assert rendered == "Batch invoicing finished"
+
+
+def test_every_audited_action_has_its_words() -> None:
+    """A history line read "Anonymise contact" or "End mandate": actions without a label."""
+    import re
+    from pathlib import Path
+
+    from comptoir.core.audit import ACTION_LABELS
+
+    source = Path(__file__).resolve().parents[2] / "src" / "comptoir"
+    actions = {
+        match
+        for path in source.rglob("*.py")
+        for match in re.findall(r'record_audit\(\s*[^,()]+,\s*"([a-z_]+)"', path.read_text())
+    }
+    assert len(actions) > 50
+    assert sorted(actions - set(ACTION_LABELS)) == []
