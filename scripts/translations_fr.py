@@ -2471,6 +2471,14 @@ TRANSLATIONS.update(
 )
 
 
+TRANSLATIONS.update(
+    {
+        "Each share is a percentage above 0.": "Chaque part est un pourcentage supérieur à 0.",
+        "The shares are percentages of the invoice: they add up to %(total)s, not 100.": "Les parts sont des pourcentages de la facture : leur total fait %(total)s, et non 100.",
+    }
+)
+
+
 def save_and_compile(po: polib.POFile, po_path: Path) -> None:
     """Save in gettext's own layout (as msgmerge writes it), then compile checking placeholders."""
     po.save(str(po_path))

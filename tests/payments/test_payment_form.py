@@ -213,3 +213,15 @@ def test_a_customer_that_is_not_a_number_is_a_form_error_not_a_crash(
     client = client_for(make_user("accountant"))
     response = client.post("/payments/new/", {"party": "abc", "amount": "10", "method": "transfer"})
     assert response.status_code == 200
+
+
+def test_a_schedule_s_shares_are_percentages_that_add_up_to_100() -> None:
+    from comptoir.payments.forms import ScheduleForm
+
+    dates = "2026-12-31\n2027-01-31"
+    assert ScheduleForm({"due_dates": dates, "shares": "33,34 66,66"}).is_valid()
+    too_much = ScheduleForm({"due_dates": dates, "shares": "50 60"})
+    assert not too_much.is_valid()
+    assert "add up to 110, not 100" in str(too_much.errors["shares"])
+    assert not ScheduleForm({"due_dates": dates, "shares": "120 -20"}).is_valid()
+    assert ScheduleForm({"due_dates": dates, "shares": ""}).is_valid()

@@ -123,13 +123,23 @@ class ScheduleForm(StyledFormMixin, forms.Form):
         return dates
 
     def clean_shares(self) -> list[Decimal] | None:
-        raw = self.cleaned_data.get("shares", "").replace(",", " ").split()
+        # Shares are separated by spaces or semicolons; a comma is a decimal comma (33,34).
+        raw = self.cleaned_data.get("shares", "").replace(";", " ").split()
         if not raw:
             return None
         try:
-            return [Decimal(value) for value in raw]
+            shares = [Decimal(value.replace(",", ".")) for value in raw]
         except ArithmeticError as exc:
             raise forms.ValidationError(_("Enter numbers separated by spaces.")) from exc
+        if any(share <= 0 for share in shares):
+            raise forms.ValidationError(_("Each share is a percentage above 0."))
+        total = sum(shares)
+        if total != 100:
+            raise forms.ValidationError(
+                _("The shares are percentages of the invoice: they add up to %(total)s, not 100.")
+                % {"total": format_amount(total).removesuffix(",00")}
+            )
+        return shares
 
 
 class BankFileForm(StyledFormMixin, forms.Form):
