@@ -174,12 +174,21 @@ def test_territory_assignment_one_and_in_bulk(rep: Any, other_rep: Any, assistan
         is_prospect=True,
         billing_address={"line1": "3 boulevard des Belges", "postcode": "69006", "city": "Lyon"},
     )
+    # A supplier has no sales rep: the bulk assignment leaves it alone.
+    supplier = party_actions.create_party(
+        by=assistant,
+        name="Bois de Corse",
+        is_supplier=True,
+        billing_address={"line1": "Zone du Vazzio", "postcode": "20090", "city": "Ajaccio"},
+    )
     actions.assign_by_territory(ajaccio, by=assistant)
     ajaccio.refresh_from_db()
     assert (ajaccio.territory, ajaccio.sales_rep) == (corse, rep)
     with pytest.raises(Exception, match="No territory"):
         actions.assign_by_territory(lyon, by=assistant)
     assert actions.assign_unassigned(by=assistant) == 1
+    supplier.refresh_from_db()
+    assert supplier.sales_rep is None
     reunion.refresh_from_db()
     lyon.refresh_from_db()
     assert reunion.sales_rep == other_rep
@@ -234,9 +243,9 @@ def test_rfm_from_a_pluggable_source_and_segment_tags(assistant: Any) -> None:
     assert scores[parties[0].pk] == Rfm(5, 5, 5)
     assert scores[parties[4].pk] == Rfm(1, 1, 1)
     assert actions.apply_segment_tags(by=assistant, scores=scores) == 5
-    assert [t.name for t in parties[0].tags.all()] == ["RFM: champions"]
+    assert [t.name for t in parties[0].tags.all()] == ["RFM: Champions"]
     assert actions.apply_segment_tags(by=assistant, scores={parties[0].pk: Rfm(1, 1, 1)}) == 1
-    assert [t.name for t in Party.objects.get(pk=parties[0].pk).tags.all()] == ["RFM: lost"]
+    assert [t.name for t in Party.objects.get(pk=parties[0].pk).tags.all()] == ["RFM: Lost"]
 
 
 @pytest.mark.django_db

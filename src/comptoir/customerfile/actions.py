@@ -36,6 +36,8 @@ from comptoir.customerfile.models import (
     ProcessingActivity,
 )
 from comptoir.customerfile.postcodes import department_matches, department_of
+from comptoir.customerfile.quality import active_parties
+from comptoir.customerfile.scoring import SEGMENT_LABELS
 from comptoir.parties.models import (
     Address,
     AddressKind,
@@ -763,13 +765,15 @@ def assign_by_territory(party: Party, *, by: Any) -> Party:
 
 @transaction.atomic
 def assign_unassigned(*, by: Any) -> int:
-    """Assign every active party without a sales rep by territory rules; return how many."""
+    """Assign every active customer or prospect without a sales rep by territory rules; return
+    how many (suppliers have no sales rep: the file-quality page counts these same parties)."""
+
     territories = [t for t in Territory.objects.all() if t.sales_rep_id is not None]
     if not territories:
         return 0
     now = timezone.now()
     by_territory: dict[int, list[int]] = {}
-    pending = Party.objects.filter(sales_rep__isnull=True, is_active=True).exclude(postcode="")
+    pending = active_parties().filter(sales_rep__isnull=True).exclude(postcode="")
     for pk, postcode in pending.values_list("pk", "postcode").iterator(chunk_size=5000):
         territory = territory_for(postcode, territories)
         if territory is not None:
@@ -814,7 +818,8 @@ def apply_segment_tags(*, by: Any, scores: Mapping[int, Any]) -> int:
     tags: dict[str, Tag] = {}
     links = []
     for party_id, score in scores.items():
-        label = SEGMENT_PREFIX + score.segment
+        # In words, in the language of who tags (French by default): "RFM: À risque".
+        label = SEGMENT_PREFIX + str(SEGMENT_LABELS.get(score.segment, score.segment))
         if label not in tags:
             tags[label] = Tag.objects.get_or_create(name=label)[0]
         links.append(through(party_id=party_id, tag_id=tags[label].pk))

@@ -11,7 +11,18 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.utils.translation import gettext_lazy
+
 QUINTILES = 5
+# The RFM segments in words (segment_of gives their codes).
+SEGMENT_LABELS = {
+    "champions": gettext_lazy("Champions"),
+    "loyal": gettext_lazy("Loyal"),
+    "new": gettext_lazy("New"),
+    "at_risk": gettext_lazy("At risk"),
+    "lost": gettext_lazy("Lost"),
+    "needs_attention": gettext_lazy("Needs attention"),
+}
 
 
 @dataclass(frozen=True)

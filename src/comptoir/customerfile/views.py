@@ -49,6 +49,7 @@ from comptoir.customerfile.models import (
     ProcessingActivity,
 )
 from comptoir.customerfile.readers import ENCODING_LABELS
+from comptoir.customerfile.scoring import SEGMENT_LABELS
 from comptoir.customerfile.selectors import (
     consent_summary,
     prospects_past_retention,
@@ -295,16 +296,6 @@ def file_quality(request: HttpRequest) -> HttpResponse:
             "segments": [(SEGMENT_LABELS.get(k, k), n) for k, n in segments.most_common()],
         },
     )
-
-
-SEGMENT_LABELS = {
-    "champions": gettext_lazy("Champions"),
-    "loyal": gettext_lazy("Loyal"),
-    "new": gettext_lazy("New"),
-    "at_risk": gettext_lazy("At risk"),
-    "lost": gettext_lazy("Lost"),
-    "needs_attention": gettext_lazy("Needs attention"),
-}
 
 
 @login_required
