@@ -30,6 +30,8 @@ ALLOWED_HOSTS = env.list(
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Public base URL used in links sent outside the app (published price lists, emails).
 SITE_URL = env.str("COMPTOIR_SITE_URL", default="http://127.0.0.1:8000")
+# Whether SITE_URL was given: if not, links made while serving a request use its host instead.
+SITE_URL_EXPLICIT = bool(env.str("COMPTOIR_SITE_URL", default=""))
 
 INSTALLED_APPS = [
     "django.contrib.auth",

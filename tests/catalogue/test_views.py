@@ -339,7 +339,7 @@ def test_price_list_pdf_holds_references_and_prices(
 
 
 def test_publication_is_public_until_revoked(
-    client_for: Any, assistant: Any, price_list_setup: dict[str, Any]
+    client_for: Any, assistant: Any, price_list_setup: dict[str, Any], settings: Any
 ) -> None:
     price_list = price_list_setup["price_list"]
     client = client_for(assistant)
@@ -349,6 +349,17 @@ def test_publication_is_public_until_revoked(
     assert public_url in body(
         client.get(reverse("catalogue:price_list_detail", args=[price_list.pk]))
     )
+    # The link starts with the address the page was opened at (no COMPTOIR_SITE_URL given),
+    # not with the default port 8000 the server may not listen on.
+    settings.SITE_URL_EXPLICIT = False
+    settings.ALLOWED_HOSTS = ["comptoir.local", "testserver"]
+    page = body(
+        client.get(
+            reverse("catalogue:price_list_detail", args=[price_list.pk]),
+            HTTP_HOST="comptoir.local:8795",
+        )
+    )
+    assert f"http://comptoir.local:8795{public_url}" in page
 
     anonymous = Client()
     response = anonymous.get(public_url)

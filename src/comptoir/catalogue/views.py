@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -42,7 +41,7 @@ from comptoir.core.audit import history_for
 from comptoir.core.exports import csv_response, xlsx_response
 from comptoir.core.listing import Column, Filter, ListScreen
 from comptoir.core.money import round_amount
-from comptoir.core.selectors import current_company
+from comptoir.core.selectors import current_company, site_url
 from comptoir.core.views import FormScreen, object_for
 
 YES_NO = (("yes", gettext_lazy("Yes")), ("no", gettext_lazy("No")))
@@ -368,9 +367,9 @@ def _price_check(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-def _public_url(publication: PriceListPublication) -> str:
+def _public_url(publication: PriceListPublication, request: HttpRequest) -> str:
     path = reverse("catalogue:public_price_list", args=[publication.token])
-    return settings.SITE_URL.rstrip("/") + path
+    return site_url(request) + path
 
 
 @login_required
@@ -388,7 +387,7 @@ def price_list_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_publish": request.user.has_perm("catalogue.publish_pricelist", price_list),
         "rule_form": PriceRuleForm() if can_change else None,
         "publications": [
-            (publication, _public_url(publication))
+            (publication, _public_url(publication, request))
             for publication in price_list.publications.filter(
                 revoked_at__isnull=True
             ).select_related("created_by")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from comptoir.core.models import Company, WorkerHeartbeat
@@ -21,6 +22,18 @@ def current_company() -> Company:
     if company is None:
         company, _created = Company.objects.get_or_create(pk=1)
     return company
+
+
+def site_url(request: Any = None) -> str:
+    """Return the address customers reach the site at.
+
+    ``COMPTOIR_SITE_URL`` when it is set; otherwise, serving a web request, the host that
+    request came to (the port the server really listens on); else the ``SITE_URL`` default
+    (command line, background tasks).
+    """
+    if request is not None and not settings.SITE_URL_EXPLICIT:
+        return str(request.build_absolute_uri("/")).rstrip("/")
+    return str(settings.SITE_URL).rstrip("/")
 
 
 def worker_running() -> bool:

@@ -6,7 +6,6 @@ transaction commits, at most once per message.
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
@@ -25,7 +24,7 @@ from django.utils.translation import gettext as _
 from comptoir.core.audit import changed_fields, record_audit
 from comptoir.core.numbering import next_number
 from comptoir.core.roles import Role
-from comptoir.core.selectors import current_company
+from comptoir.core.selectors import current_company, site_url
 from comptoir.core.states import transition
 from comptoir.documents.models import ArchivedDocument
 from comptoir.invoicing import calculations
@@ -355,21 +354,6 @@ def quote_link_token(quote: Quote) -> str:
     return signing.TimestampSigner(salt=LINK_SALT).sign_object(
         {"q": quote.pk, "n": quote.link_nonce}
     )
-
-
-def site_url(request: Any = None) -> str:
-    """Return the address customers reach the site at.
-
-    ``COMPTOIR_SITE_URL`` when it is set; otherwise, serving a web request, the host that
-    request came to (the port the server really listens on); else the ``SITE_URL`` default
-    (command line, background tasks).
-    """
-    explicit = getattr(settings, "SITE_URL_EXPLICIT", None)
-    if explicit is None:
-        explicit = bool(os.environ.get("COMPTOIR_SITE_URL"))
-    if request is not None and not explicit:
-        return str(request.build_absolute_uri("/")).rstrip("/")
-    return str(settings.SITE_URL).rstrip("/")
 
 
 def quote_link_url(quote: Quote, *, base_url: str | None = None) -> str:

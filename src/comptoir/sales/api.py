@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
+from comptoir.core.selectors import site_url
 from comptoir.sales import actions, selectors
 from comptoir.sales.models import Order, Quote
 
@@ -234,7 +235,7 @@ def send_quote(request: HttpRequest, quote_id: int, payload: SendIn) -> dict[str
     """Send a draft: archive its PDF, open its acceptance link, email it."""
     quote = _quote(request, quote_id)
     _require(request, "sales.change_quote", quote)
-    actions.send_quote(quote, by=request.auth, to=payload.to, base_url=actions.site_url(request))
+    actions.send_quote(quote, by=request.auth, to=payload.to, base_url=site_url(request))
     return _quote_detail(Quote.objects.get(pk=quote.pk))
 
 

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from comptoir.core.audit import history_for
 from comptoir.core.listing import Column, Filter, ListScreen
-from comptoir.core.selectors import current_company
+from comptoir.core.selectors import current_company, site_url
 from comptoir.core.views import FormScreen, object_for
 from comptoir.documents.actions import read_archived
 from comptoir.documents.models import ArchivedDocument
@@ -145,7 +145,7 @@ def quote_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_revise": can_change
             and quote.status not in (QuoteStatus.ACCEPTED, QuoteStatus.SUPERSEDED),
             "can_order": can_change and quote.status == QuoteStatus.ACCEPTED and order is None,
-            "link_url": actions.quote_link_url(quote, base_url=actions.site_url(request))
+            "link_url": actions.quote_link_url(quote, base_url=site_url(request))
             if quote.status == QuoteStatus.SENT and quote.link_nonce and can_change
             else "",
             "order_form": OrderFromQuoteForm(),
@@ -282,7 +282,7 @@ class QuoteSend(FormScreen):
         actions.send_quote(
             quote,
             by=self.request.user,
-            base_url=actions.site_url(self.request),
+            base_url=site_url(self.request),
             **form.cleaned_data,
         )
         messages.success(self.request, _("Quote sent to %(to)s.") % {"to": form.cleaned_data["to"]})
@@ -295,7 +295,7 @@ def quote_mark_sent(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark a quote sent without emailing it (handed over or posted)."""
     quote = _changeable_quote(request, pk)
     try:
-        actions.send_quote(quote, by=request.user, email=False, base_url=actions.site_url(request))
+        actions.send_quote(quote, by=request.user, email=False, base_url=site_url(request))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("sales:quote_detail", pk=quote.pk)
