@@ -179,8 +179,11 @@ class TestCreateParty:
         assert entry.changes["name"] == "Danone"
 
     def test_sales_rep_creating_gets_the_party(self, rep: User, other_rep: User) -> None:
-        party = actions.create_party(by=rep, name="Mine", is_prospect=True, sales_rep=other_rep)
+        party = actions.create_party(by=rep, name="Mine", is_prospect=True)
         assert party.sales_rep == rep
+        # Naming another rep is refused, not silently replaced.
+        with pytest.raises(ValidationError):
+            actions.create_party(by=rep, name="His", is_prospect=True, sales_rep=other_rep)
 
     def test_territory_gives_its_rep(self, assistant: User, rep: User) -> None:
         territory = Territory.objects.create(code="idf", name="Île-de-France", sales_rep=rep)

@@ -174,9 +174,14 @@ class TestParties:
         assert not party.is_active
 
     def test_rep_creates_into_own_portfolio_and_cannot_archive(
-        self, api_client_for: ApiClientFor, rep: User
+        self, api_client_for: ApiClientFor, rep: User, other_rep: User
     ) -> None:
         client = api_client_for(rep)
+        # Naming another rep is refused, as on a change (it was silently replaced).
+        response = post(
+            client, "/parties", {"name": "His", "is_prospect": True, "sales_rep_id": other_rep.pk}
+        )
+        assert response.status_code == 422 and fields_in(response) == {"sales_rep_id"}
         response = post(client, "/parties", {"name": "Mine", "is_prospect": True})
         assert response.json()["sales_rep_id"] == rep.pk
         party_id = response.json()["id"]

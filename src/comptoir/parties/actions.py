@@ -309,9 +309,14 @@ def create_party(
     A sales rep who creates a party gets it in their own portfolio; otherwise a party with no
     sales rep takes its territory's.
     """
-    if is_sales_rep(by):
-        fields["sales_rep"] = by
     errors = _Collector()
+    if is_sales_rep(by):
+        # Their own portfolio; naming someone else is refused, as on a change (it was
+        # silently replaced).
+        asked = fields.get("sales_rep")
+        if asked not in (None, "") and getattr(asked, "pk", asked) != by.pk:
+            errors.add("sales_rep", _("A sales rep cannot hand a party over to someone else."))
+        fields["sales_rep"] = by
     values = check_party_values(fields, errors=errors)
     address_values: dict[str, Any] | None = None
     if billing_address:
