@@ -102,6 +102,7 @@ def test_run_from_the_ui_needs_the_back_office_and_runs_in_the_background(
     preview = client_for(assistant).post(reverse("dunning:runs"), data)
     assert preview.status_code == 200 and "Rappel amiable" in preview.content.decode()
     assert "send: 1" in preview.content.decode()  # decisions in words, not codes
+    assert "<td>Email</td>" in preview.content.decode()  # the channel too, not "email"
     assert not DunningMessage.objects.exists()
     # A real run dated in the future is refused (a dry run may look ahead).
     ahead = (timezone.localdate() + timedelta(days=28)).isoformat()

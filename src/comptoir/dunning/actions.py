@@ -366,6 +366,7 @@ def run_dunning(
                 "party": names.get(party_plan.party_id, ""),
                 "level": party_plan.level.name,
                 "channel": party_plan.level.channel,
+                "channel_label": party_plan.level.get_channel_display(),
                 "items": len(party_plan.items),
                 "total_due": party_plan.total_due,
             }
