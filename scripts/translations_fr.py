@@ -2479,6 +2479,45 @@ TRANSLATIONS.update(
 )
 
 
+TRANSLATIONS.update(
+    {
+        # Bank files' faults.
+        "line %(line)s: %(message)s": "ligne %(line)s : %(message)s",
+        "XML file that is not a CAMT.053 bank statement": "fichier XML qui n'est pas un relevé bancaire CAMT.053",
+        "unknown format: expected CFONB 120, CAMT.053 or OFX": "format inconnu : CFONB 120, CAMT.053 ou OFX attendu",
+        "amount %(value)r is not numeric": "le montant %(value)r n'est pas numérique",
+        "amount %(value)r has no valid sign character": "le montant %(value)r n'a pas de caractère de signe valide",
+        "date %(value)r is not DDMMYY": "la date %(value)r n'est pas au format JJMMAA",
+        "unreadable file": "fichier illisible",
+        "%(count)s characters where a CFONB 120 record has 120 (truncated?)": "%(count)s caractères là où un enregistrement CFONB 120 en compte 120 (fichier tronqué ?)",
+        "number of decimals (position 20) is not a digit": "le nombre de décimales (position 20) n'est pas un chiffre",
+        "new statement (01) before the closing balance (07)": "nouveau relevé (01) avant le solde final (07)",
+        "movement (04) outside a statement (no 01 before)": "mouvement (04) hors d'un relevé (pas de 01 avant)",
+        "complement (05) without its movement (04)": "complément (05) sans son mouvement (04)",
+        "closing balance (07) without its opening (01)": "solde final (07) sans son solde initial (01)",
+        "closing balance %(closing)s differs from opening + movements %(expected)s": "le solde final %(closing)s diffère du solde initial + mouvements %(expected)s",
+        "unknown record code %(code)r": "code d'enregistrement inconnu %(code)r",
+        "statement has no closing balance (07): the file is truncated": "le relevé n'a pas de solde final (07) : le fichier est tronqué",
+        "no statement in the file": "aucun relevé dans le fichier",
+        "invalid XML (%(reason)s): truncated or damaged file": "XML invalide (%(reason)s) : fichier tronqué ou endommagé",
+        "amount %(value)r is not a number": "le montant %(value)r n'est pas un nombre",
+        "date %(value)r is not YYYY-MM-DD": "la date %(value)r n'est pas au format AAAA-MM-JJ",
+        "statement without an account (Acct/Id)": "relevé sans compte (Acct/Id)",
+        "entry without a booking date (BookgDt)": "écriture sans date de comptabilisation (BookgDt)",
+        "closing balance %(closing)s differs from opening + entries %(expected)s": "le solde final %(closing)s diffère du solde initial + écritures %(expected)s",
+        "statement without entries, period or balance": "relevé sans écriture, période ni solde",
+        "no statement (BkToCstmrStmt/Stmt) in the file": "aucun relevé (BkToCstmrStmt/Stmt) dans le fichier",
+        "date %(value)r is not YYYYMMDD": "la date %(value)r n'est pas au format AAAAMMJJ",
+        "no closing </OFX> tag: the file is truncated": "pas de balise </OFX> de fin : le fichier est tronqué",
+        "transaction (STMTTRN) is not closed": "la transaction (STMTTRN) n'est pas fermée",
+        "statement (STMTRS) is not closed: truncated file": "le relevé (STMTRS) n'est pas fermé : fichier tronqué",
+        "no bank statement (STMTRS) in the OFX file": "aucun relevé bancaire (STMTRS) dans le fichier OFX",
+        "statement without ACCTID": "relevé sans ACCTID",
+        "transaction without DTPOSTED or TRNAMT": "transaction sans DTPOSTED ni TRNAMT",
+    }
+)
+
+
 def save_and_compile(po: polib.POFile, po_path: Path) -> None:
     """Save in gettext's own layout (as msgmerge writes it), then compile checking placeholders."""
     po.save(str(po_path))

@@ -276,3 +276,16 @@ def test_the_api_imports_a_statement_and_matches_a_line(
         .status_code
         == 403
     )
+
+
+def test_a_bad_bank_file_is_told_in_the_user_s_language() -> None:
+    from django.utils import translation
+
+    from comptoir.payments.bankfiles import BankFileError, parse_bank_file
+
+    with translation.override("fr"), pytest.raises(BankFileError) as raised:
+        parse_bank_file(b"Date;Montant\n01/03/2026;12,00\n")
+    assert (
+        str(raised.value)
+        == "ligne 1\u00a0: format inconnu\u00a0: CFONB 120, CAMT.053 ou OFX attendu"
+    )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from django.utils.translation import gettext as _
 from lxml import etree
 
 CFONB = "cfonb120"
@@ -27,7 +28,11 @@ class BankFileError(ValueError):
     def __init__(self, line: int, message: str) -> None:
         self.line = line
         self.message = message
-        super().__init__(f"line {line}: {message}" if line else message)
+        super().__init__(
+            _("line %(line)s: %(message)s") % {"line": line, "message": message}
+            if line
+            else message
+        )
 
 
 @dataclass
@@ -101,10 +106,10 @@ def detect_format(content: bytes) -> str:
     if head.startswith(b"<?xml") or head.startswith(b"<Document"):
         if b"camt.053" in content[:4096]:
             return CAMT
-        raise BankFileError(1, "XML file that is not a CAMT.053 bank statement")
+        raise BankFileError(1, _("XML file that is not a CAMT.053 bank statement"))
     if head[:2] == b"01" and re.match(rb"^01[0-9 ]{5}", head):
         return CFONB
-    raise BankFileError(1, "unknown format: expected CFONB 120, CAMT.053 or OFX")
+    raise BankFileError(1, _("unknown format: expected CFONB 120, CAMT.053 or OFX"))
 
 
 def parse_bank_file(content: bytes) -> list[ParsedStatement]:
@@ -130,7 +135,7 @@ def cfonb_amount(field_text: str, decimals: int, line: int) -> Decimal:
     """Decode a CFONB signed amount ('0000000012345{' with 2 decimals = 1234.50)."""
     digits, last = field_text[:-1], field_text[-1:]
     if not digits.isdigit():
-        raise BankFileError(line, f"amount {field_text!r} is not numeric")
+        raise BankFileError(line, _("amount %(value)r is not numeric") % {"value": field_text})
     if last in _POSITIVE:
         sign, unit = 1, _POSITIVE[last]
     elif last in _NEGATIVE:
@@ -138,7 +143,9 @@ def cfonb_amount(field_text: str, decimals: int, line: int) -> Decimal:
     elif last.isdigit():
         sign, unit = 1, int(last)
     else:
-        raise BankFileError(line, f"amount {field_text!r} has no valid sign character")
+        raise BankFileError(
+            line, _("amount %(value)r has no valid sign character") % {"value": field_text}
+        )
     value = Decimal(int(digits + str(unit))).scaleb(-decimals)
     return sign * value.quantize(Decimal("0.01"))
 
@@ -147,14 +154,14 @@ def _cfonb_date(text: str, line: int) -> date:
     try:
         return datetime.strptime(text, "%d%m%y").date()
     except ValueError as exc:
-        raise BankFileError(line, f"date {text!r} is not DDMMYY") from exc
+        raise BankFileError(line, _("date %(value)r is not DDMMYY") % {"value": text}) from exc
 
 
 def _cfonb_records(content: bytes) -> list[tuple[int, str]]:
     try:
         text = content.decode("latin-1")
     except UnicodeDecodeError as exc:  # latin-1 decodes any byte; kept for clarity
-        raise BankFileError(0, "unreadable file") from exc
+        raise BankFileError(0, _("unreadable file")) from exc
     raw_lines = text.splitlines()
     if len(raw_lines) == 1 and len(text) > 120 and len(text.rstrip("\r\n")) % 120 == 0:
         flat = text.rstrip("\r\n")
@@ -165,7 +172,9 @@ def _cfonb_records(content: bytes) -> list[tuple[int, str]]:
             continue
         if len(raw) != 120:
             raise BankFileError(
-                number, f"{len(raw)} characters where a CFONB 120 record has 120 (truncated?)"
+                number,
+                _("%(count)s characters where a CFONB 120 record has 120 (truncated?)")
+                % {"count": len(raw)},
             )
         records.append((number, raw))
     return records
@@ -181,12 +190,12 @@ def parse_cfonb120(content: bytes) -> list[ParsedStatement]:
         code = record[0:2]
         decimals_text = record[19]
         if code in {"01", "04", "05", "07"} and not decimals_text.isdigit():
-            raise BankFileError(number, "number of decimals (position 20) is not a digit")
+            raise BankFileError(number, _("number of decimals (position 20) is not a digit"))
         account = record[21:32].strip()
         currency = record[16:19]
         if code == "01":
             if current is not None:
-                raise BankFileError(number, "new statement (01) before the closing balance (07)")
+                raise BankFileError(number, _("new statement (01) before the closing balance (07)"))
             opening = cfonb_amount(record[90:104], int(decimals_text), number)
             day = _cfonb_date(record[34:40], number)
             current = ParsedStatement(
@@ -203,7 +212,7 @@ def parse_cfonb120(content: bytes) -> list[ParsedStatement]:
             last_movement = None
         elif code == "04":
             if current is None:
-                raise BankFileError(number, "movement (04) outside a statement (no 01 before)")
+                raise BankFileError(number, _("movement (04) outside a statement (no 01 before)"))
             amount = cfonb_amount(record[90:104], int(decimals_text), number)
             value = record[42:48].strip()
             last_movement = ParsedLine(
@@ -218,7 +227,7 @@ def parse_cfonb120(content: bytes) -> list[ParsedStatement]:
             running += amount
         elif code == "05":
             if current is None or last_movement is None:
-                raise BankFileError(number, "complement (05) without its movement (04)")
+                raise BankFileError(number, _("complement (05) without its movement (04)"))
             qualifier = record[45:48]
             info = record[48:118].strip()
             if qualifier in {"NPY", "NBE"}:  # name of the payer / of the beneficiary
@@ -229,25 +238,26 @@ def parse_cfonb120(content: bytes) -> list[ParsedStatement]:
                 last_movement.label = (last_movement.label + " " + info).strip()
         elif code == "07":
             if current is None:
-                raise BankFileError(number, "closing balance (07) without its opening (01)")
+                raise BankFileError(number, _("closing balance (07) without its opening (01)"))
             closing = cfonb_amount(record[90:104], int(decimals_text), number)
             current.closing_balance = closing
             current.end_date = _cfonb_date(record[34:40], number)
             if running != closing:
                 raise BankFileError(
                     number,
-                    f"closing balance {closing} differs from opening + movements {running}",
+                    _("closing balance %(closing)s differs from opening + movements %(expected)s")
+                    % {"closing": closing, "expected": running},
                 )
             statements.append(current)
             current = None
         else:
-            raise BankFileError(number, f"unknown record code {code!r}")
+            raise BankFileError(number, _("unknown record code %(code)r") % {"code": code})
     if current is not None:
         raise BankFileError(
-            current.first_line, "statement has no closing balance (07): the file is truncated"
+            current.first_line, _("statement has no closing balance (07): the file is truncated")
         )
     if not statements:
-        raise BankFileError(0, "no statement in the file")
+        raise BankFileError(0, _("no statement in the file"))
     return statements
 
 
@@ -260,7 +270,9 @@ def _xml_root(content: bytes) -> etree._Element:
         return etree.fromstring(content, parser)
     except etree.XMLSyntaxError as exc:
         line = exc.lineno or (exc.position[0] if exc.position else 0)
-        raise BankFileError(line, f"invalid XML ({exc.msg}): truncated or damaged file") from exc
+        raise BankFileError(
+            line, _("invalid XML (%(reason)s): truncated or damaged file") % {"reason": exc.msg}
+        ) from exc
 
 
 def _text(element: etree._Element | None, path: str) -> str:
@@ -275,14 +287,14 @@ def _xml_amount(element: etree._Element, path: str, line: int) -> Decimal:
     try:
         return Decimal(text).quantize(Decimal("0.01"))
     except InvalidOperation as exc:
-        raise BankFileError(line, f"amount {text!r} is not a number") from exc
+        raise BankFileError(line, _("amount %(value)r is not a number") % {"value": text}) from exc
 
 
 def _xml_date(text: str, line: int) -> date:
     try:
         return date.fromisoformat(text[:10])
     except ValueError as exc:
-        raise BankFileError(line, f"date {text!r} is not YYYY-MM-DD") from exc
+        raise BankFileError(line, _("date %(value)r is not YYYY-MM-DD") % {"value": text}) from exc
 
 
 def _signed(element: etree._Element, amount: Decimal) -> Decimal:
@@ -297,7 +309,7 @@ def parse_camt053(content: bytes) -> list[ParsedStatement]:
         line = stmt.sourceline or 0
         account = _text(stmt, "{*}Acct/{*}Id/{*}IBAN") or _text(stmt, "{*}Acct/{*}Id/{*}Othr/{*}Id")
         if not account:
-            raise BankFileError(line, "statement without an account (Acct/Id)")
+            raise BankFileError(line, _("statement without an account (Acct/Id)"))
         balances: dict[str, tuple[Decimal, date]] = {}
         for bal in stmt.iterfind("{*}Bal"):
             code = _text(bal, "{*}Tp/{*}CdOrPrtry/{*}Cd")
@@ -310,7 +322,7 @@ def parse_camt053(content: bytes) -> list[ParsedStatement]:
             amount = _signed(entry, _xml_amount(entry, "{*}Amt", eline))
             booked = _text(entry, "{*}BookgDt/{*}Dt") or _text(entry, "{*}BookgDt/{*}DtTm")
             if not booked:
-                raise BankFileError(eline, "entry without a booking date (BookgDt)")
+                raise BankFileError(eline, _("entry without a booking date (BookgDt)"))
             value = _text(entry, "{*}ValDt/{*}Dt")
             tx = entry.find("{*}NtryDtls/{*}TxDtls")
             unstructured = (
@@ -369,17 +381,21 @@ def parse_camt053(content: bytes) -> list[ParsedStatement]:
             expected = opening[0] + sum((ln.amount for ln in lines), Decimal("0.00"))
             if expected != closing[0]:
                 raise BankFileError(
-                    line, f"closing balance {closing[0]} differs from opening + entries {expected}"
+                    line,
+                    _("closing balance %(closing)s differs from opening + entries %(expected)s")
+                    % {"closing": closing[0], "expected": expected},
                 )
         if statement.start_date == date.min:
             # No entry and no period: the statement is dated by its balances.
             balance = closing or opening
             if balance is None:
-                raise BankFileError(line, "statement without entries, period or balance")
+                raise BankFileError(line, _("statement without entries, period or balance"))
             statement.start_date = statement.end_date = balance[1]
         statements.append(statement)
     if not statements:
-        raise BankFileError(root.sourceline or 1, "no statement (BkToCstmrStmt/Stmt) in the file")
+        raise BankFileError(
+            root.sourceline or 1, _("no statement (BkToCstmrStmt/Stmt) in the file")
+        )
     return statements
 
 
@@ -393,7 +409,7 @@ def _ofx_date(text: str, line: int) -> date:
     try:
         return datetime.strptime(text.strip()[:8], "%Y%m%d").date()
     except ValueError as exc:
-        raise BankFileError(line, f"date {text!r} is not YYYYMMDD") from exc
+        raise BankFileError(line, _("date %(value)r is not YYYYMMDD") % {"value": text}) from exc
 
 
 def parse_ofx(content: bytes) -> list[ParsedStatement]:
@@ -415,7 +431,7 @@ def parse_ofx(content: bytes) -> list[ParsedStatement]:
 
     if "</OFX>" not in text.upper():
         raise BankFileError(
-            line_of(len(text.rstrip())), "no closing </OFX> tag: the file is truncated"
+            line_of(len(text.rstrip())), _("no closing </OFX> tag: the file is truncated")
         )
     statements: list[ParsedStatement] = []
     current: dict[str, str] = {}
@@ -432,7 +448,7 @@ def parse_ofx(content: bytes) -> list[ParsedStatement]:
                 transaction = None
             elif tag == "STMTRS" and stmt is not None:
                 if transaction is not None:
-                    raise BankFileError(transaction_line, "transaction (STMTTRN) is not closed")
+                    raise BankFileError(transaction_line, _("transaction (STMTTRN) is not closed"))
                 statements.append(stmt)
                 stmt = None
             if section and section[-1] == tag:
@@ -454,7 +470,7 @@ def parse_ofx(content: bytes) -> list[ParsedStatement]:
             current = {}
         elif tag == "STMTTRN":
             if transaction is not None:
-                raise BankFileError(transaction_line, "transaction (STMTTRN) is not closed")
+                raise BankFileError(transaction_line, _("transaction (STMTTRN) is not closed"))
             transaction, transaction_line = {}, line
         elif stmt is None:
             continue
@@ -472,12 +488,12 @@ def parse_ofx(content: bytes) -> list[ParsedStatement]:
             stmt.closing_balance = _ofx_amount(value, line)
         current[tag] = value
     if stmt is not None:
-        raise BankFileError(stmt.first_line, "statement (STMTRS) is not closed: truncated file")
+        raise BankFileError(stmt.first_line, _("statement (STMTRS) is not closed: truncated file"))
     if not statements:
-        raise BankFileError(0, "no bank statement (STMTRS) in the OFX file")
+        raise BankFileError(0, _("no bank statement (STMTRS) in the OFX file"))
     for statement in statements:
         if not statement.account:
-            raise BankFileError(statement.first_line, "statement without ACCTID")
+            raise BankFileError(statement.first_line, _("statement without ACCTID"))
         dates = [ln.booking_date for ln in statement.lines]
         if statement.start_date == date.min:
             statement.start_date = min(dates, default=date.today())
@@ -490,12 +506,12 @@ def _ofx_amount(text: str, line: int) -> Decimal:
     try:
         return Decimal(text.replace(",", ".")).quantize(Decimal("0.01"))
     except InvalidOperation as exc:
-        raise BankFileError(line, f"amount {text!r} is not a number") from exc
+        raise BankFileError(line, _("amount %(value)r is not a number") % {"value": text}) from exc
 
 
 def _ofx_line(values: dict[str, str], line: int) -> ParsedLine:
     if "DTPOSTED" not in values or "TRNAMT" not in values:
-        raise BankFileError(line, "transaction without DTPOSTED or TRNAMT")
+        raise BankFileError(line, _("transaction without DTPOSTED or TRNAMT"))
     name = values.get("NAME", "")
     memo = values.get("MEMO", "")
     return ParsedLine(
