@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from comptoir.core.models import AuditEntry
 from comptoir.customerfile import importing
@@ -110,7 +111,9 @@ def test_the_messy_salon_file_imports_whole_and_clean(rep: Any) -> None:
     )
     assert (dupont.postcode, dupont.city) == ("75011", "Paris")
 
-    source = f"Import import-salon-2026.csv, {timezone.localdate().isoformat()}"
+    # The date as the reader writes dates (11/27/2026 in English, 27/11/2026 in French).
+    today = date_format(timezone.localdate(), "SHORT_DATE_FORMAT")
+    source = f"Import import-salon-2026.csv, {today}"
     assert ContactPrivacy.objects.get(contact=jean).source == source
     assert Consent.objects.get(contact=jean, channel="email").status == "granted"
     assert Consent.objects.get(contact=people["Marie"], channel="email").status == "refused"

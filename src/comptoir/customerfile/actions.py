@@ -18,6 +18,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from comptoir.core.audit import record_audit
@@ -708,7 +709,7 @@ def commit_import_batch(batch: ImportBatch, *, by: Any) -> ImportBatch:
     ImportBatch.objects.filter(pk=batch.pk).update(status=ImportStatus.IMPORTING)
     source = _("Import %(file)s, %(date)s") % {
         "file": batch.file_name,
-        "date": timezone.localdate().isoformat(),
+        "date": date_format(timezone.localdate(), "SHORT_DATE_FORMAT"),
     }
     write_progress(batch, phase="importing", rows=0, fraction=0.0)
     try:

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
@@ -116,7 +117,7 @@ def run_import(command: BaseCommand, options: dict[str, Any]) -> None:
         return
     source = options.get("source") or _("Import %(file)s, %(date)s") % {
         "file": path.name,
-        "date": timezone.localdate().isoformat(),
+        "date": date_format(timezone.localdate(), "SHORT_DATE_FORMAT"),
     }
     with tqdm(
         total=result.total_rows,

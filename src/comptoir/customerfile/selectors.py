@@ -23,6 +23,7 @@ from typing import Any
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from comptoir.customerfile.models import Channel, Consent, ConsentStatus, ContactPrivacy
@@ -66,7 +67,10 @@ def may_contact(
         return ContactDecision(
             False,
             _("Opted out on %(date)s (%(source)s).")
-            % {"date": consent.recorded_at.date().isoformat(), "source": consent.source},
+            % {
+                "date": date_format(timezone.localtime(consent.recorded_at), "SHORT_DATE_FORMAT"),
+                "source": consent.source,
+            },
         )
     if channel == Channel.EMAIL:
         if not contact.email:
