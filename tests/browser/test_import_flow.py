@@ -23,8 +23,12 @@ def test_assistant_imports_a_messy_french_file(page: Any, assistant: User) -> No
     page.click("#import-upload")
     page.locator("#import-check").click()
     page.locator("#import-preview").wait_for()
+    # Importing asks first: the rows go into the customer file for good.
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     page.click("#import-commit")
     page.locator("#count-created").wait_for()
+    assert asked and "Import these rows" in asked[0]
     created = int(page.locator("#count-created").inner_text())
     assert created == Party.objects.count()
     assert created > 0
