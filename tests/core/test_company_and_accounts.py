@@ -265,3 +265,13 @@ def test_switching_language_confirms_in_the_new_language(client_for, make_user) 
     )
     page = response.content.decode()
     assert "Profile saved." in page and "Profil enregistré." not in page
+
+
+def test_user_and_dunning_forms_have_a_way_back(client_for, administrator: User) -> None:
+    client = client_for(administrator)
+    users = reverse("core:users")
+    for url in (reverse("core:user_create"), reverse("core:user_edit", args=[administrator.pk])):
+        assert f'<a class="btn btn-link" href="{users}">' in client.get(url).content.decode()
+    policies = reverse("dunning:policies")
+    page = client.get(reverse("dunning:policy_create")).content.decode()
+    assert f'<a class="btn btn-link" href="{policies}">' in page

@@ -48,6 +48,8 @@ class FormScreen(LoginRequiredMixin, View):
     title: Any = ""
     submit_label: Any = None
     permission: str | None = None
+    # The page "Cancel" goes back to (a URL name without arguments), when there is one.
+    cancel_view: str | None = None
 
     def check_access(self) -> None:
         if self.permission and not self.request.user.has_perm(self.permission, self.get_object()):
@@ -72,6 +74,7 @@ class FormScreen(LoginRequiredMixin, View):
             "submit_label": self.submit_label,
             "validate_url": self.request.path,
             "object": self.get_object(),
+            "cancel_url": reverse(self.cancel_view) if self.cancel_view else None,
             **extra,
         }
 
@@ -213,6 +216,7 @@ class UserList(ListScreen):
 
 class UserCreate(FormScreen):
     form_class = NewUserForm
+    cancel_view = "core:users"
     title = gettext_lazy("New user")
     permission = "core.manage_users"
 
@@ -227,6 +231,7 @@ class UserCreate(FormScreen):
 
 class UserEdit(FormScreen):
     form_class = UserForm
+    cancel_view = "core:users"
     title = gettext_lazy("Edit user")
     permission = "core.manage_users"
 

@@ -223,6 +223,7 @@ def policies(request: HttpRequest) -> HttpResponse:
 
 class PolicyEdit(FormScreen):
     form_class = PolicyForm
+    cancel_view = "dunning:policies"
     title = gettext_lazy("Dunning policy")
     permission = "dunning.change_policy"
 
@@ -241,6 +242,7 @@ class PolicyEdit(FormScreen):
 
 class LevelEdit(FormScreen):
     form_class = LevelForm
+    cancel_view = "dunning:policies"
     title = gettext_lazy("Dunning level")
     permission = "dunning.change_policy"
 
