@@ -2518,6 +2518,13 @@ TRANSLATIONS.update(
 )
 
 
+TRANSLATIONS.update(
+    {
+        "A draft interest invoice is already waiting: check it, then issue it.": "Une facture d'intérêts de retard attend déjà en brouillon : vérifiez-la, puis émettez-la.",
+    }
+)
+
+
 def save_and_compile(po: polib.POFile, po_path: Path) -> None:
     """Save in gettext's own layout (as msgmerge writes it), then compile checking placeholders."""
     po.save(str(po_path))

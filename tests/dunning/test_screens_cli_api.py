@@ -172,6 +172,19 @@ def test_interest_invoice_is_a_draft_of_exempt_lines(
     assert labels[0][1] == Decimal("44.31")
     assert labels[1][1] == Decimal("40.00") and labels[1][2] == "E"
     assert invoice.status == "draft"
+    assert actions.pending_interest_invoice(customer) == invoice
+
+
+def test_a_second_click_opens_the_interest_invoice_waiting(
+    customer: Party, issue: Callable[..., Invoice], assistant: Any, client_for: Any
+) -> None:
+    issue(customer, "1000.00", date(2025, 4, 1))
+    client = client_for(assistant)
+    url = reverse("dunning:interest_invoice", args=[customer.pk])
+    first = client.post(url)
+    second = client.post(url)
+    assert first.url == second.url  # the same draft, not a second one
+    assert Invoice.objects.filter(party=customer, status="draft").count() == 1
 
 
 def test_api_reads_runs_and_reminders_and_sets_customer_dunning(

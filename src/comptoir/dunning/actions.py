@@ -29,6 +29,7 @@ from django.core.mail import get_connection
 from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from comptoir.core.audit import changed_fields, record_audit
@@ -830,6 +831,26 @@ def save_level(
 # -- interest invoice --------------------------------------------------------------------------
 
 
+INTEREST_LABEL = "Intérêts de retard"
+INDEMNITY_LABEL = "Indemnité forfaitaire pour frais de recouvrement"
+
+
+def pending_interest_invoice(party: Party) -> Any:
+    """The party's draft interest invoice waiting to be issued, if any (one at a time)."""
+    from comptoir.invoicing.models import Invoice, InvoiceStatus
+
+    return (
+        Invoice.objects.filter(
+            party=party,
+            status=InvoiceStatus.DRAFT,
+            lines__vat_rate_code="hors-champ",
+            lines__label__startswith=INDEMNITY_LABEL,
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
 @transaction.atomic
 def create_interest_invoice(party: Party, *, on: date, by: Any) -> Any:
     """Create a draft invoice of the late interest and indemnities a party owes on `on`.
@@ -868,7 +889,7 @@ def create_interest_invoice(party: Party, *, on: date, by: Any) -> Any:
         if computed.interest > 0:
             lines.append(
                 {
-                    "label": f"Intérêts de retard {item.reference} ({computed.days} j)",
+                    "label": f"{INTEREST_LABEL} {item.reference} ({computed.days} j)",
                     "quantity": Decimal(1),
                     "unit_price": computed.interest,
                     **exempt,
@@ -879,7 +900,7 @@ def create_interest_invoice(party: Party, *, on: date, by: Any) -> Any:
             seen_invoices.add(invoice_key)
             lines.append(
                 {
-                    "label": f"Indemnité forfaitaire pour frais de recouvrement {item.reference.split(' ')[0]}",
+                    "label": f"{INDEMNITY_LABEL} {item.reference.split(' ')[0]}",
                     "quantity": Decimal(1),
                     "unit_price": calculations.RECOVERY_INDEMNITY,
                     **exempt,
@@ -890,7 +911,8 @@ def create_interest_invoice(party: Party, *, on: date, by: Any) -> Any:
         by=by,
         lines=lines,
         operation_category="services",
-        notes=_("Late interest and recovery indemnities on %(date)s") % {"date": on},
+        notes=_("Late interest and recovery indemnities on %(date)s")
+        % {"date": date_format(on, "SHORT_DATE_FORMAT")},
     )
     record_audit(by, "create_interest_invoice", party, invoice=invoice.pk, lines=len(lines))
     return invoice

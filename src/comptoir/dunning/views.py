@@ -198,6 +198,13 @@ def interest_invoice(request: HttpRequest, pk: int) -> HttpResponse:
     party = get_object_or_404(parties_visible_to(request.user), pk=pk)
     _require(request, "dunning.run_dunning")
     _require(request, "invoicing.change_invoice")
+    waiting = actions.pending_interest_invoice(party)
+    if waiting is not None:
+        # One draft at a time: a second click used to make a second draft of the same claim.
+        messages.info(
+            request, _("A draft interest invoice is already waiting: check it, then issue it.")
+        )
+        return redirect("invoicing:detail", pk=waiting.pk)
     try:
         invoice = actions.create_interest_invoice(party, on=timezone.localdate(), by=request.user)
     except ValidationError as exc:
