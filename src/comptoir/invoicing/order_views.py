@@ -76,7 +76,9 @@ class DownPaymentCreate(FormScreen):
     submit_label = gettext_lazy("Create the draft")
 
     def get_object(self) -> Any:
-        return visible_order(self.request, self.kwargs["pk"])
+        if not hasattr(self, "_order"):
+            self._order = visible_order(self.request, self.kwargs["pk"])
+        return self._order
 
     def context(self, form: forms.BaseForm, **extra: Any) -> dict[str, Any]:
         # The order and its amount: the rate is a share of it.

@@ -240,7 +240,9 @@ class QuoteSend(FormScreen):
     submit_label = gettext_lazy("Send")
 
     def get_object(self) -> Quote:
-        return _changeable_quote(self.request, self.kwargs["pk"])
+        if not hasattr(self, "_quote"):
+            self._quote = _changeable_quote(self.request, self.kwargs["pk"])
+        return self._quote
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # Say why it cannot be sent before the form is filled in, not after.
@@ -821,7 +823,10 @@ class DocumentSend(FormScreen):
     submit_label = gettext_lazy("Send")
 
     def get_object(self) -> ArchivedDocument:
-        return visible_document(self.request, self.kwargs["pk"])
+        # Asked for by the form, the context and the way back: looked up once.
+        if not hasattr(self, "_document"):
+            self._document = visible_document(self.request, self.kwargs["pk"])
+        return self._document
 
     def _back_url(self) -> str:
         """Where the user came from (the page that passed ?next=), else the customer's page."""

@@ -145,7 +145,7 @@ class DeliveryCreate(FormScreen):
         order = self.get_object()
         if not order.is_open:
             return _("This order is delivered or cancelled.")
-        if any(actions.deliverable_quantities(order).values()):
+        if any(self.deliverable().values()):
             return ""
         to_ship = [
             delivery.number
@@ -163,9 +163,15 @@ class DeliveryCreate(FormScreen):
             len(to_ship),
         ) % {"notes": ", ".join(to_ship)}
 
+    def deliverable(self) -> dict[int, Decimal]:
+        """What each line may still put on a note: the refusal and the form both need it."""
+        if not hasattr(self, "_deliverable"):
+            self._deliverable = actions.deliverable_quantities(self.get_object())
+        return self._deliverable
+
     def get_form(self, data: Any = None, files: Any = None) -> forms.BaseForm:
         order = self.get_object()
-        deliverable = actions.deliverable_quantities(order)
+        deliverable = self.deliverable()
         lines = [
             (line, deliverable[line.pk])
             for line in order.lines.order_by("position", "pk")
