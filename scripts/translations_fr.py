@@ -2222,7 +2222,8 @@ TRANSLATIONS.update(
 
 TRANSLATIONS.update(
     {
-        # Session 6: walk-through fixes (sales, invoicing, CLI, stock, payments, errors, GDPR).
+        # Session 6: the walk-through fixes (sales, invoicing, CLI, stock, payments, dunning,
+        # customer file, errors, GDPR, history labels, bank files, exported file names).
         "New acceptance link": "Nouveau lien d'acceptation",
         "No database at %(path)s: check COMPTOIR_DATA_DIR, or create it with `comptoir demo` (demo data) or `comptoir migrate`.": "Aucune base de données à %(path)s : vérifiez COMPTOIR_DATA_DIR, ou créez-la avec `comptoir demo` (données de démonstration) ou `comptoir migrate`.",
         "The database is empty: run `comptoir migrate` (or `comptoir demo`) first.": "La base de données est vide : lancez d'abord `comptoir migrate` (ou `comptoir demo`).",
@@ -2320,13 +2321,6 @@ TRANSLATIONS.update(
             "%(count)d document n'a pas pu être exporté : %(documents)s. `comptoir documents check` liste les problèmes de l'archive.",
             "%(count)d documents n'ont pas pu être exportés : %(documents)s. `comptoir documents check` liste les problèmes de l'archive.",
         ),
-    }
-)
-
-
-TRANSLATIONS.update(
-    {
-        # Exported files' names (slugified: accents dropped) and this session's later strings.
         "quotes": "devis",
         "orders": "commandes",
         "parties": "tiers",
@@ -2334,7 +2328,6 @@ TRANSLATIONS.update(
         "duplicates": "doublons",
         "merges": "fusions",
         "invoices": "factures",
-        "payments": "reglements",
         "products": "produits",
         "product-families": "familles-de-produits",
         "vat-rates": "taux-de-tva",
@@ -2346,42 +2339,15 @@ TRANSLATIONS.update(
         "The amount due must be above 0.": "Le montant dû doit être supérieur à 0.",
         "The rate cannot be negative.": "Le taux ne peut pas être négatif.",
         "A partial payment must be above 0.": "Un paiement partiel doit être supérieur à 0.",
-        "%(counter)s delivered line": (
-            "%(counter)s ligne livrée",
-            "%(counter)s lignes livrées",
-        ),
-        "%(counter)s invoice issued": (
-            "%(counter)s facture émise",
-            "%(counter)s factures émises",
-        ),
-    }
-)
-
-
-TRANSLATIONS.update(
-    {
+        "%(counter)s delivered line": ("%(counter)s ligne livrée", "%(counter)s lignes livrées"),
+        "%(counter)s invoice issued": ("%(counter)s facture émise", "%(counter)s factures émises"),
         "Attached: %(file)s (%(size)s kB).": "Pièce jointe : %(file)s (%(size)s ko).",
         "Placeholders: $reference, $company, $customer, $total, $valid_until, $link, $sender, $your_reference (the customer's order reference, in brackets, if any).": "Variables : $reference, $company, $customer, $total, $valid_until, $link, $sender, $your_reference (la référence de commande du client, entre parenthèses, s'il y en a une).",
-    }
-)
-
-
-TRANSLATIONS.update(
-    {
-        # Quantity column headers: a quantity (feminine) ordered, delivered, cancelled, invoiced.
         "quantity\x04Ordered": "Commandée",
         "quantity\x04Delivered": "Livrée",
         "quantity\x04Cancelled": "Annulée",
         "quantity\x04Invoiced": "Facturée",
-    }
-)
-
-
-TRANSLATIONS.update({"Turned into an order": "Transformé en commande"})
-
-
-TRANSLATIONS.update(
-    {
+        "Turned into an order": "Transformé en commande",
         "Comptoir needs an active administrator: name another one first.": "Comptoir a besoin d'un administrateur actif : nommez-en d'abord un autre.",
         "Erase this person's personal data? It cannot be undone.": "Effacer les données personnelles de cette personne ? C'est irréversible.",
         "Import these rows into the customer file now?": "Importer maintenant ces lignes dans le fichier clients ?",
@@ -2391,26 +2357,8 @@ TRANSLATIONS.update(
         "Revoke this token? Programs using it will be refused.": "Révoquer ce jeton ? Les programmes qui l'utilisent seront refusés.",
         "End this mandate? No further collection can use it.": "Mettre fin à ce mandat ? Aucun prélèvement ne pourra plus l'utiliser.",
         "Ignore this bank line? It will no longer be offered for matching.": "Ignorer cette ligne bancaire ? Elle ne sera plus proposée au rapprochement.",
-    }
-)
-
-
-TRANSLATIONS.update(
-    {
         "The address is incomplete (street, postcode and town are all needed): no address is created; the postcode and town go on the party.": "L'adresse est incomplète (la rue, le code postal et la ville sont tous nécessaires) : aucune adresse n'est créée ; le code postal et la ville vont sur le tiers.",
-    }
-)
-
-
-TRANSLATIONS.update(
-    {
         "A real run cannot be dated in the future: tick Dry run to preview it.": "Un traitement réel ne peut pas être daté dans le futur : cochez Simulation pour le prévisualiser.",
-    }
-)
-
-
-TRANSLATIONS.update(
-    {
         "Credit used": "Crédit utilisé",
         "Contact's personal data erased": "Données personnelles du contact effacées",
         "Personal data erased": "Données personnelles effacées",
@@ -2449,12 +2397,6 @@ TRANSLATIONS.update(
         "SEPA settings changed": "Paramètres SEPA modifiés",
         "User changed": "Utilisateur modifié",
         "Import file uploaded": "Fichier d'import déposé",
-    }
-)
-
-
-TRANSLATIONS.update(
-    {
         "Transfer batch created": "Lot de virements créé",
         "Dunning call": "Appel de relance",
         "Dunning letter produced": "Lettre de relance produite",
@@ -2467,21 +2409,8 @@ TRANSLATIONS.update(
         "Duplicates searched": "Recherche de doublons",
         "Consent recorded": "Consentement enregistré",
         "Payment schedule set": "Échéancier fixé",
-    }
-)
-
-
-TRANSLATIONS.update(
-    {
         "Each share is a percentage above 0.": "Chaque part est un pourcentage supérieur à 0.",
         "The shares are percentages of the invoice: they add up to %(total)s, not 100.": "Les parts sont des pourcentages de la facture : leur total fait %(total)s, et non 100.",
-    }
-)
-
-
-TRANSLATIONS.update(
-    {
-        # Bank files' faults.
         "line %(line)s: %(message)s": "ligne %(line)s : %(message)s",
         "XML file that is not a CAMT.053 bank statement": "fichier XML qui n'est pas un relevé bancaire CAMT.053",
         "unknown format: expected CFONB 120, CAMT.053 or OFX": "format inconnu : CFONB 120, CAMT.053 ou OFX attendu",
@@ -2514,12 +2443,6 @@ TRANSLATIONS.update(
         "no bank statement (STMTRS) in the OFX file": "aucun relevé bancaire (STMTRS) dans le fichier OFX",
         "statement without ACCTID": "relevé sans ACCTID",
         "transaction without DTPOSTED or TRNAMT": "transaction sans DTPOSTED ni TRNAMT",
-    }
-)
-
-
-TRANSLATIONS.update(
-    {
         "A draft interest invoice is already waiting: check it, then issue it.": "Une facture d'intérêts de retard attend déjà en brouillon : vérifiez-la, puis émettez-la.",
     }
 )
