@@ -1217,11 +1217,10 @@ def plan_entities(
     plan.duplicate_rows = sum(1 for number in numbers if entity[number] != number)
     plan.parties = len({group[n] for n in numbers if n not in known_pk})
     # A contact for each person named on a new row; unnamed details go to the party.
-    persons = keys.get("person") or ["1"] * n
     plan.contacts = len(
         {
             entity[number]
-            for number, person in zip(numbers, persons, strict=True)
+            for number, person in zip(numbers, keys["person"], strict=True)
             if person and number not in known_pk
         }
     )

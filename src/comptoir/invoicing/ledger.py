@@ -133,7 +133,7 @@ class LedgerBreak:
     """The first document whose stored hash or place in the chain is wrong."""
 
     chain_index: int
-    number: str
+    number: str  # empty when the documents at fault are gone (the newest ones, deleted)
     reason: str
 
 
@@ -201,7 +201,7 @@ def verify_ledger() -> tuple[int, LedgerBreak | None]:
     if given_out > checked:
         return checked, LedgerBreak(
             expected_index,
-            "?",
+            "",
             _("%(missing)s document(s) after chain index %(index)s are missing (%(given)s issued)")
             % {"missing": given_out - checked, "index": checked, "given": given_out},
         )

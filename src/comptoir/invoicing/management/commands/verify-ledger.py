@@ -19,7 +19,7 @@ class Command(ComptoirCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         checked, broken = verify_ledger()
-        if broken is not None and broken.number == "?":
+        if broken is not None and not broken.number:
             raise CommandError(
                 _("Ledger broken: %(reason)s; the %(checked)s document(s) before are intact.")
                 % {"reason": broken.reason, "checked": checked}
