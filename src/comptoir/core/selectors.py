@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from comptoir.core.models import Company, WorkerHeartbeat
+from comptoir.core.prepared import PreparedLookup
 
 # A worker writes its heartbeat every HEARTBEAT_SECONDS; one not seen for WORKER_GONE_AFTER
 # is taken as stopped (a few missed beats: a busy database may delay one).
@@ -18,10 +19,14 @@ WORKER_GONE_AFTER = timedelta(seconds=30)
 
 def current_company() -> Company:
     """Return the seller's profile (created empty the first time)."""
-    company = Company.objects.order_by("pk").first()
+    company = _COMPANY.first()
     if company is None:
         company, _created = Company.objects.get_or_create(pk=1)
     return company
+
+
+# Read on every document issued: compiled once (comptoir.core.prepared).
+_COMPANY = PreparedLookup[Company](lambda: Company.objects.order_by("pk")[:1])
 
 
 def site_url(request: Any = None) -> str:

@@ -27,6 +27,7 @@ from comptoir.core.audit import changed_fields, record_audit
 from comptoir.core.calculations import due_date as compute_due_date
 from comptoir.core.models import Company
 from comptoir.core.numbering import format_number, next_sequence
+from comptoir.core.prepared import PreparedLookup
 from comptoir.core.selectors import current_company
 from comptoir.invoicing import calculations, ledger
 from comptoir.invoicing.models import (
@@ -428,16 +429,30 @@ def _previous_issue_date(series: str, year: int, sequence: int) -> date | None:
     """
     if sequence <= 1:
         return None
-    return (
-        Invoice.objects.filter(number=format_number(series, year, sequence - 1))
-        .values_list("issue_date", flat=True)
-        .first()
-    )
+    return _ISSUE_DATE_OF_NUMBER.first(format_number(series, year, sequence - 1))
+
+
+# The lookups of issuing, compiled once (comptoir.core.prepared): compiling them again on
+# every issue cost more than running them.
+_DRAFT_TO_ISSUE = PreparedLookup[Invoice](
+    lambda pk: Invoice.objects.select_for_update(of=("self",)).select_related("party").filter(pk=pk)
+)
+_LINES = PreparedLookup[InvoiceLine](
+    lambda invoice_id: InvoiceLine.objects.filter(invoice_id=invoice_id).order_by("position", "pk")
+)
+_ISSUE_DATE_OF_NUMBER = PreparedLookup[date](
+    lambda number: Invoice.objects.filter(number=number).values_list("issue_date", flat=True)[:1]
+)
+_HASH_AT_CHAIN_INDEX = PreparedLookup[str](
+    lambda index: Invoice.objects.filter(chain_index=index).values_list("hash", flat=True)[:1]
+)
 
 
 def _lines_to_issue(invoice: Invoice) -> list[InvoiceLine]:
     """The draft's lines, each deduction line with the down payment it deducts."""
-    lines = list(invoice.lines.order_by("position", "pk"))
+    lines = _LINES(invoice.pk)
+    for line in lines:
+        InvoiceLine.invoice.field.set_cached_value(line, invoice)
     deducted = Invoice.objects.in_bulk({line.deducted_invoice_id for line in lines} - {None})
     for line in lines:
         if line.deducted_invoice_id:
@@ -513,9 +528,7 @@ def issue_invoice(
     # locks are held as briefly as possible.
     # The corrected invoice and deducted down payments are read only when there are some:
     # joining them on every issue costs more than the rare extra query.
-    invoice = (
-        Invoice.objects.select_for_update(of=("self",)).select_related("party").get(pk=invoice.pk)
-    )
+    invoice = _DRAFT_TO_ISSUE.one(invoice.pk)
     _require_draft(invoice)
     company = current_company()
     issue_date = issue_date or timezone.localdate()
@@ -540,9 +553,7 @@ def issue_invoice(
     invoice.issued_by = _user(by)
     invoice.updated_at = invoice.issued_at
     invoice.chain_index = chain_index
-    previous = (
-        Invoice.objects.filter(chain_index=chain_index - 1).values_list("hash", flat=True).first()
-    )
+    previous = _HASH_AT_CHAIN_INDEX.first(chain_index - 1)
     invoice.previous_hash = previous or ledger.GENESIS_HASH
     invoice.hash = ledger.document_hash(invoice, lines)
 

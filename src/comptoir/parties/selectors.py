@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from rapidfuzz import fuzz, process
 
+from comptoir.core.prepared import PreparedLookup
 from comptoir.core.roles import is_sales_rep, reads_everything
 from comptoir.core.selectors import current_company
 from comptoir.parties.models import Address, Contact, Party, name_key
@@ -24,7 +25,18 @@ def default_address(party: Party | None, kind: str) -> Address | None:
     """Return the party's address of this kind: the default one, else the first entered."""
     if party is None or party.pk is None:
         return None
-    return party.addresses.filter(kind=kind).order_by("-is_default", "pk").first()
+    address = _DEFAULT_ADDRESS.first(party.pk, str(kind))
+    if address is not None:
+        Address.party.field.set_cached_value(address, party)
+    return address
+
+
+# Read on every invoice issued: compiled once (comptoir.core.prepared).
+_DEFAULT_ADDRESS = PreparedLookup[Address](
+    lambda party_id, kind: Address.objects.filter(party_id=party_id, kind=kind).order_by(
+        "-is_default", "pk"
+    )[:1]
+)
 
 
 def parties_visible_to(user: Any) -> QuerySet[Party]:
