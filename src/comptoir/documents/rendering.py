@@ -2,12 +2,12 @@
 
 A template is a ``.typ`` file looked up first in ``<COMPTOIR_DATA_DIR>/templates/`` (where an
 administrator puts an edited copy) and then in the ``typst/`` folder of each Comptoir app.
-Typst works in a private folder of the process: the template is copied there and the data are
-written beside it as ``/data.json``, which templates read with ``json("/data.json")``. The
-company's logo, when there is one, is copied there too and named in ``sys.inputs.logo`` (a path
-for ``image()``, empty otherwise). A template can reach nothing else. Fonts come from
-``documents/fonts`` only (system fonts are ignored), so a document looks the same on every
-machine.
+Typst works in a private folder of the process (in memory, under ``/dev/shm``, when the system
+has it): the template is copied there and the data are written beside it as ``/data.json``,
+which templates read with ``json("/data.json")``. The company's logo, when there is one, is
+copied there too and named in ``sys.inputs.logo`` (a path for ``image()``, empty otherwise). A
+template can reach nothing else. Fonts come from ``documents/fonts`` only (system fonts are
+ignored), so a document looks the same on every machine.
 
 Why a file rather than ``sys.inputs``: new inputs make Typst rebuild and hash its whole
 standard library, twice a document. With the data in a file and ``sys.inputs`` unchanged, a
@@ -85,6 +85,19 @@ def company_logo(company: Any) -> Path | None:
     return None
 
 
+# Where Linux keeps files in memory. The data file is rewritten for every document: 0.62 ms
+# of wall time (0.22 ms CPU) a 9 kB write on the benchmark machine's disk, 0.04 ms here.
+MEMORY_FOLDER = Path("/dev/shm")
+
+
+def _scratch_root() -> str | None:
+    """The folder for Typst's private folder: memory when the system has it, else the
+    system's temporary folder."""
+    if MEMORY_FOLDER.is_dir() and os.access(MEMORY_FOLDER, os.W_OK | os.X_OK):
+        return str(MEMORY_FOLDER)
+    return None
+
+
 def _remove_folder(folder: Path, pid: int) -> None:
     if os.getpid() == pid:  # not from a forked child that inherited the exit handler
         shutil.rmtree(folder, ignore_errors=True)
@@ -113,7 +126,7 @@ class Renderer:
         if self._folder is None or self._folder_pid != os.getpid():
             # A forked child gets a folder of its own, or it would write its data where its
             # parent reads.
-            self._folder = Path(tempfile.mkdtemp(prefix="comptoir-typst-"))
+            self._folder = Path(tempfile.mkdtemp(prefix="comptoir-typst-", dir=_scratch_root()))
             self._folder_pid = os.getpid()
             self._written = {}
             atexit.register(_remove_folder, self._folder, self._folder_pid)
