@@ -221,3 +221,17 @@ def test_the_down_payment_form_label_follows_the_language() -> None:
         assert str(DownPaymentForm().fields["rate"].label) == "Down payment (% of the order)"
     with translation.override("fr"):
         assert str(DownPaymentForm().fields["rate"].label) == "Acompte (% de la commande)"
+
+
+def test_printed_documents_show_the_sellers_phone_the_french_way(
+    customer: Party, issued_for: Callable[..., Invoice], company: Any
+) -> None:
+    from comptoir.sales.printing import seller_data
+
+    company.phone = "+33478123456"
+    company.email = "contact@bureau-cie.fr"
+    company.save()
+    invoice = issued_for(customer, [line("Chose", "1", "10")], produce_documents=False)
+    data = invoice_print_data(invoice, list(invoice.lines.all()))
+    assert data["seller"]["contact"] == "04 78 12 34 56 – contact@bureau-cie.fr"
+    assert seller_data()["contact"] == "04 78 12 34 56 – contact@bureau-cie.fr"

@@ -6,6 +6,7 @@ the field; each ``normalise_*`` returns the canonical stored form (or raises the
 
 from __future__ import annotations
 
+import functools
 import re
 
 import phonenumbers
@@ -162,6 +163,7 @@ def normalise_phone(value: str, region: str = "FR") -> str:
     return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
 
 
+@functools.lru_cache(maxsize=1024)
 def display_phone(e164: str) -> str:
     """Show a stored phone French style: 01 23 45 67 89 at home, +44 20 … abroad."""
     if not e164:

@@ -33,6 +33,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from comptoir.core.audit import changed_fields, record_audit
+from comptoir.core.identifiers import display_phone
 from comptoir.core.mail import PlainTextEmail
 from comptoir.core.models import AuditEntry
 from comptoir.core.money import format_amount
@@ -642,7 +643,7 @@ def letter_data(message: DunningMessage) -> dict[str, Any]:
             ],
             "siret": company.siret,
             "email": company.email,
-            "phone": company.phone,
+            "phone": display_phone(company.phone),
             "iban": company.iban,
             "bic": company.bic,
         },

@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from comptoir.core.identifiers import display_phone
 from comptoir.core.models import PaymentTermsBase
 from comptoir.core.money import format_amount
 from comptoir.invoicing.models import Invoice, InvoiceKind, InvoiceLine, OperationCategory
@@ -208,6 +209,12 @@ def widest_entries(rows: Sequence[dict[str, str]], columns: Sequence[str]) -> di
     }
 
 
+def seller_contact(seller: dict[str, Any]) -> str:
+    """The seller's phone (French style: 04 78 12 34 56) and email, on one line."""
+    phone = display_phone(seller.get("phone", ""))
+    return " – ".join(value for value in (phone, seller.get("email", "")) if value)
+
+
 def invoice_print_data(invoice: Invoice, lines: Sequence[InvoiceLine]) -> dict[str, Any]:
     """Return the JSON-ready data the invoice template prints."""
     seller = invoice.seller
@@ -224,7 +231,7 @@ def invoice_print_data(invoice: Invoice, lines: Sequence[InvoiceLine]) -> dict[s
         references.append(f"Votre référence : {invoice.buyer_reference}")
     reasons = exemption_reasons(lines)
     exemptions = sorted(set(reasons.values()))
-    contact = " – ".join(v for v in (seller.get("phone", ""), seller.get("email", "")) if v)
+    contact = seller_contact(seller)
     printed_lines = [
         {
             "reference": line.product_reference,

@@ -16,6 +16,7 @@ from comptoir.invoicing.printing import (
     money,
     quantity_text,
     rate_text,
+    seller_contact,
     seller_legal_line,
     unit_price_text,
 )
@@ -38,7 +39,7 @@ def seller_data() -> dict[str, Any]:
     seller = seller_snapshot(current_company())
     address = seller["address"]
     lines = [address["line1"], address["line2"], f"{address['postcode']} {address['city']}"]
-    contact = " – ".join(v for v in (seller.get("phone", ""), seller.get("email", "")) if v)
+    contact = seller_contact(seller)
     return {
         "name": seller["name"],
         "address": [line for line in lines if line.strip()],
