@@ -205,6 +205,10 @@ def test_matching_a_bank_line_by_hand_reloads_the_invoices_with_the_customer(
     assert party_select.get("hx-target") == "#field-invoices"
     refreshed = _page(client.get(url, {"party": michel.pk}, headers={"HX-Request": "true"}))
     assert [option.get("value") for option in _options(refreshed)] == [str(invoice.pk)]
+    page = client.get(url).content.decode()
+    assert f'href="{reverse("payments:unmatched")}">Cancel<' in page
+    schedule = client.get(reverse("payments:schedule", args=[invoice.pk])).content.decode()
+    assert f'href="{reverse("invoicing:detail", args=[invoice.pk])}">Cancel<' in schedule
 
 
 def test_a_customer_that_is_not_a_number_is_a_form_error_not_a_crash(

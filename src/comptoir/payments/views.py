@@ -303,7 +303,11 @@ class ScheduleEdit(FormScreen):
     def context(self, form: forms.BaseForm, **extra: Any) -> dict[str, Any]:
         invoice = self.get_object()
         return super().context(
-            form, invoice=invoice, schedule=selectors.instalments_of(invoice), **extra
+            form,
+            invoice=invoice,
+            schedule=selectors.instalments_of(invoice),
+            cancel_url=reverse("invoicing:detail", args=[invoice.pk]),
+            **extra,
         )
 
     def save(self, form: forms.BaseForm) -> HttpResponse:
@@ -427,7 +431,12 @@ def manual_match(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "payments/manual_match.html",
-        {"title": _("Match a bank line"), "form": form, "line": line},
+        {
+            "title": _("Match a bank line"),
+            "form": form,
+            "line": line,
+            "cancel_url": reverse("payments:unmatched"),
+        },
     )
 
 
