@@ -181,6 +181,40 @@ def test_rule_cannot_target_a_product_and_a_family(assistant: Any) -> None:
     assert "family" in errors_of(exc)
 
 
+def test_a_second_rule_for_the_same_products_from_the_same_quantity_is_refused(
+    assistant: Any,
+) -> None:
+    price_list = PriceListFactory()
+    product = ProductFactory()
+    first = actions.add_price_rule(
+        price_list, by=assistant, product=product, method="fixed", value=Decimal("9.50")
+    )
+    with pytest.raises(ValidationError) as exc:
+        actions.add_price_rule(
+            price_list, by=assistant, product=product, method="percentage", value=Decimal(10)
+        )
+    assert "min_quantity" in errors_of(exc)
+    # Another quantity break, another target or another list is a rule of its own.
+    tenth = actions.add_price_rule(
+        price_list,
+        by=assistant,
+        product=product,
+        min_quantity=Decimal(10),
+        method="fixed",
+        value=Decimal("8.90"),
+    )
+    actions.add_price_rule(price_list, by=assistant, method="percentage", value=Decimal(5))
+    actions.add_price_rule(
+        PriceListFactory(), by=assistant, product=product, method="fixed", value=Decimal(9)
+    )
+    # A rule may be saved again unchanged, but not moved onto its twin's quantity.
+    actions.update_price_rule(first, by=assistant, value=Decimal("9.40"))
+    with pytest.raises(ValidationError) as exc:
+        actions.update_price_rule(tenth, by=assistant, min_quantity=Decimal(0))
+    assert "min_quantity" in errors_of(exc)
+    assert PriceRule.objects.filter(price_list=price_list).count() == 3
+
+
 def test_add_update_remove_rule_are_audited_on_the_list(assistant: Any) -> None:
     rule = PriceRuleFactory(by=assistant, value=Decimal(5))
     price_list = rule.price_list

@@ -390,6 +390,28 @@ class PriceRule(FieldCheckedModel):
             errors["value"] = _("A discount is between 0 and 100 %.")
         if self.min_quantity is not None and self.min_quantity < 0:
             errors["min_quantity"] = _("The quantity cannot be negative.")
+        elif (
+            self.min_quantity is not None
+            and self.price_list_id is not None
+            and "family" not in errors
+        ):
+            # Two rules of one list for the same target from the same quantity: only the
+            # lower price would ever apply, the other would sit there unused.
+            twin = (
+                PriceRule.objects.filter(
+                    price_list_id=self.price_list_id,
+                    product_id=self.product_id,
+                    family_id=self.family_id,
+                    min_quantity=self.min_quantity,
+                )
+                .exclude(pk=self.pk)
+                .exists()
+            )
+            if twin:
+                errors["min_quantity"] = _(
+                    "This list already has a rule for the same products from this quantity: "
+                    "change that rule instead."
+                )
         if errors:
             raise ValidationError(errors)
 
