@@ -2448,6 +2448,26 @@ TRANSLATIONS.update(
 )
 
 
+# Session 7: price-rule twins, IBAN/BIC refusals in the user's words.
+TRANSLATIONS.update(
+    {
+        "This list already has a rule for the same products from this quantity: change that rule instead.": "Cette liste a déjà une règle pour les mêmes produits à partir de cette quantité : modifiez plutôt cette règle.",
+        "its check digits (3rd and 4th characters) do not match: a character was mistyped": "sa clé de contrôle (3e et 4e caractères) ne correspond pas : un caractère a été mal saisi",
+        "it is too long or too short for its country": "il est trop long ou trop court pour son pays",
+        "it must start with a country code (FR for France)": "il doit commencer par un code pays (FR pour la France)",
+        "letters or digits are not where its country expects them": "des lettres ou des chiffres ne sont pas là où son pays les attend",
+        "its account key (clé RIB) is wrong": "sa clé RIB est fausse",
+        "its bank code is not valid": "son code banque n'est pas valide",
+        "its branch code is not valid": "son code guichet n'est pas valide",
+        "its account number is not valid": "son numéro de compte n'est pas valide",
+        "a BIC has 8 or 11 characters": "un BIC compte 8 ou 11 caractères",
+        "a BIC is 4 letters (the bank), 2 letters (the country), 2 letters or digits (the place) and, for a branch, 3 more": "un BIC se compose de 4 lettres (la banque), 2 lettres (le pays), 2 lettres ou chiffres (la localité) et, pour une agence, 3 de plus",
+        "its 5th and 6th letters are not a country code (FR for France)": "ses 5e et 6e lettres ne sont pas un code pays (FR pour la France)",
+        "it is not valid": "il n'est pas valide",
+    }
+)
+
+
 def save_and_compile(po: polib.POFile, po_path: Path) -> None:
     """Save in gettext's own layout (as msgmerge writes it), then compile checking placeholders."""
     po.save(str(po_path))

@@ -197,3 +197,36 @@ def test_email_is_checked_without_dns() -> None:
     assert identifiers.normalise_email(f"Claire@{domain.upper()}") == f"Claire@{domain}"
     with pytest.raises(ValidationError):
         identifiers.normalise_email("claire@")
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("FR7630006000011234567890188", "a character was mistyped"),
+        ("FR76300060000112345678901", "too long or too short for its country"),
+        ("XX7630006000011234567890189", "must start with a country code"),
+        ("FR76 3000 6000 0112 3456 7890 1AB", "not where its country expects them"),
+    ],
+)
+def test_a_refused_iban_says_why_in_the_users_words(value: str, reason: str) -> None:
+    from django.utils import translation
+
+    with translation.override("en"), pytest.raises(ValidationError) as exc:
+        identifiers.normalise_iban(value)
+    assert exc.value.messages[0].startswith("Invalid IBAN: ")
+    assert reason in exc.value.messages[0]
+    with translation.override("fr"), pytest.raises(ValidationError) as exc:
+        identifiers.normalise_iban(value)
+    assert exc.value.messages[0].startswith("IBAN invalide")
+    assert "Invalid" not in exc.value.messages[0] and reason not in exc.value.messages[0]
+    assert identifiers.normalise_iban("FR76 3000 6000 0112 3456 7890 189") == (
+        "FR7630006000011234567890189"
+    )
+
+
+def test_a_refused_bic_says_why_in_the_users_words() -> None:
+    for value, reason in (("BNPAFRPP1", "8 or 11 characters"), ("BNPAXXPP", "country code")):
+        with pytest.raises(ValidationError) as exc:
+            identifiers.normalise_bic(value)
+        assert reason in exc.value.messages[0]
+    assert identifiers.normalise_bic("bnpa fr pp") == "BNPAFRPP"

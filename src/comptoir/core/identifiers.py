@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import Any
 
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from email_validator import EmailNotValidError, validate_email
 from schwifty import BIC, IBAN
+from schwifty import exceptions as schwifty_errors
 from schwifty.exceptions import SchwiftyException
 from stdnum import luhn
 from stdnum.eu import vat as eu_vat
@@ -132,18 +135,60 @@ def normalise_naf(value: str) -> str:
     return code
 
 
+# Why schwifty refused an IBAN or a BIC, in the user's words (its own messages are English).
+IBAN_REASONS = {
+    schwifty_errors.InvalidChecksumDigits: gettext_lazy(
+        "its check digits (3rd and 4th characters) do not match: a character was mistyped"
+    ),
+    schwifty_errors.InvalidLength: gettext_lazy("it is too long or too short for its country"),
+    schwifty_errors.InvalidCountryCode: gettext_lazy(
+        "it must start with a country code (FR for France)"
+    ),
+    schwifty_errors.InvalidStructure: gettext_lazy(
+        "letters or digits are not where its country expects them"
+    ),
+    schwifty_errors.InvalidBBANChecksum: gettext_lazy("its account key (clé RIB) is wrong"),
+    schwifty_errors.NationalChecksumNotVerified: gettext_lazy("its account key (clé RIB) is wrong"),
+    schwifty_errors.InvalidBankCode: gettext_lazy("its bank code is not valid"),
+    schwifty_errors.InvalidBranchCode: gettext_lazy("its branch code is not valid"),
+    schwifty_errors.InvalidAccountCode: gettext_lazy("its account number is not valid"),
+}
+BIC_REASONS = {
+    schwifty_errors.InvalidLength: gettext_lazy("a BIC has 8 or 11 characters"),
+    schwifty_errors.InvalidStructure: gettext_lazy(
+        "a BIC is 4 letters (the bank), 2 letters (the country), 2 letters or digits (the "
+        "place) and, for a branch, 3 more"
+    ),
+    schwifty_errors.InvalidCountryCode: gettext_lazy(
+        "its 5th and 6th letters are not a country code (FR for France)"
+    ),
+    schwifty_errors.InvalidBankCode: gettext_lazy("its bank code is not valid"),
+}
+
+
+def _reason(exc: SchwiftyException, reasons: dict[type, Any]) -> str:
+    for kind in type(exc).__mro__:
+        if kind in reasons:
+            return str(reasons[kind])
+    return str(_("it is not valid"))
+
+
 def normalise_iban(value: str) -> str:
     try:
         return str(IBAN(value).compact)
     except SchwiftyException as exc:
-        raise ValidationError(_("Invalid IBAN: %(reason)s") % {"reason": exc}, code="iban") from exc
+        raise ValidationError(
+            _("Invalid IBAN: %(reason)s") % {"reason": _reason(exc, IBAN_REASONS)}, code="iban"
+        ) from exc
 
 
 def normalise_bic(value: str) -> str:
     try:
         return str(BIC(value).compact)
     except SchwiftyException as exc:
-        raise ValidationError(_("Invalid BIC: %(reason)s") % {"reason": exc}, code="bic") from exc
+        raise ValidationError(
+            _("Invalid BIC: %(reason)s") % {"reason": _reason(exc, BIC_REASONS)}, code="bic"
+        ) from exc
 
 
 def normalise_phone(value: str, region: str = "FR") -> str:
