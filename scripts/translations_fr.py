@@ -2448,7 +2448,7 @@ TRANSLATIONS.update(
 )
 
 
-# Session 7: price-rule twins, IBAN/BIC refusals in the user's words.
+# Session 7: price-rule twins, IBAN/BIC refusals, bank-matching and duplicate reasons in words.
 TRANSLATIONS.update(
     {
         "This list already has a rule for the same products from this quantity: change that rule instead.": "Cette liste a déjà une règle pour les mêmes produits à partir de cette quantité : modifiez plutôt cette règle.",
@@ -2464,6 +2464,17 @@ TRANSLATIONS.update(
         "a BIC is 4 letters (the bank), 2 letters (the country), 2 letters or digits (the place) and, for a branch, 3 more": "un BIC se compose de 4 lettres (la banque), 2 lettres (le pays), 2 lettres ou chiffres (la localité) et, pour une agence, 3 de plus",
         "its 5th and 6th letters are not a country code (FR for France)": "ses 5e et 6e lettres ne sont pas un code pays (FR pour la France)",
         "it is not valid": "il n'est pas valide",
+        "the customer's name is in the label": "le nom du client figure dans le libellé",
+        "the customer's IBAN": "l'IBAN du client",
+        "the invoice number is in the label": "le numéro de facture figure dans le libellé",
+        "the customer's reference is in the label": "la référence du client figure dans le libellé",
+        "the same amount": "le même montant",
+        "same %(field)s": "%(field)s : identique",
+        "different %(field)s": "%(field)s : ne correspond pas",
+        "%(field)s swapped": "%(field)s : inversé avec le nom",
+        "%(field)s initial": "%(field)s : initiale seulement",
+        "%(field)s %(score)s": "%(field)s : proche (%(score)s)",
+        "town": "ville",
     }
 )
 

@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from comptoir.core.audit import history_for
 from comptoir.customerfile import merging
@@ -19,6 +19,7 @@ from comptoir.customerfile.models import (
     DuplicateCandidate,
     PartyMerge,
     PartyPrivacy,
+    duplicate_reason_text,
 )
 from comptoir.dunning.models import DunningLevel, DunningMessage, DunningPolicy, DunningRun
 from comptoir.invoicing import actions as invoicing_actions
@@ -281,6 +282,12 @@ def test_review_queue_and_merge_screen(
     body = screen.content.decode()
     assert "Boulangerie Martin SARL" in body and 'name="field_email"' in body
     assert 'name="field_naf_code"' not in body  # empty on both sides
+    with translation.override("fr"):
+        nbsp = "\u00a0"  # before a colon, in French
+        assert candidate.reasons_text() == f"SIREN{nbsp}: identique, nom{nbsp}: proche (0,93)"
+        assert duplicate_reason_text("first name swapped") == f"prénom{nbsp}: inversé avec le nom"
+        assert duplicate_reason_text("different last name") == f"nom{nbsp}: ne correspond pas"
+        assert duplicate_reason_text("something new") == "something new"
 
     choices = {f"field_{name}": "survivor" for name in merging.MERGE_FIELDS}
     choices["field_name"] = "merged"

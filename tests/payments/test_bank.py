@@ -153,6 +153,7 @@ def test_imported_lines_are_matched_by_number_name_amount_and_iban(
     leroy = proposals[_line(lines, "PHARMACIE").pk][0]
     assert [i.number for i in leroy["invoices"]] == ["FA-2026-000004"]
     assert set(leroy["reasons"]) == {"name", "amount"}
+    assert leroy["reason_labels"] == ["the customer's name is in the label", "the same amount"]
     refund = proposals[lines[Decimal("-120.00")].pk][0]
     assert [i.number for i in refund["invoices"]] == ["AV-2026-000001"]
     assert proposals[lines[Decimal("-45.90")].pk] == []

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 
@@ -247,6 +251,42 @@ class CandidateStatus(models.TextChoices):
     DISMISSED = "dismissed", _("Not a duplicate")
 
 
+# The fields the duplicate scan compares (dedupe.CUSTOMER_SCHEMA's labels), in words.
+REASON_FIELDS = {
+    "name": _("name"),
+    "SIREN": "SIREN",
+    "SIRET": "SIRET",
+    "first name": _("first name"),
+    "last name": _("last name"),
+    "email": _("email"),
+    "mobile": _("mobile"),
+    "phone": _("phone"),
+    "address": _("address"),
+    "postcode": _("postcode"),
+    "town": _("town"),
+}
+# How dedupe.Reason writes a reason ("same SIREN", "name 0.93", "first name swapped"…).
+_REASON_SHAPES = (
+    (re.compile(r"same (?P<field>.+)"), _("same %(field)s")),
+    (re.compile(r"different (?P<field>.+)"), _("different %(field)s")),
+    (re.compile(r"(?P<field>.+) swapped"), _("%(field)s swapped")),
+    (re.compile(r"(?P<field>.+) initial"), _("%(field)s initial")),
+    (re.compile(r"(?P<field>.+) (?P<score>[01]\.\d\d)"), _("%(field)s %(score)s")),
+)
+
+
+def duplicate_reason_text(reason: str) -> str:
+    """A stored reason of the duplicate scan in the reader's language ("même SIREN")."""
+    for shape, text in _REASON_SHAPES:
+        found = shape.fullmatch(reason)
+        if found and found["field"] in REASON_FIELDS:
+            values = {"field": REASON_FIELDS[found["field"]]}
+            if "score" in shape.groupindex:
+                values["score"] = number_format(Decimal(found["score"]), 2)
+            return str(text) % values
+    return reason
+
+
 class DuplicateCandidate(models.Model):
     """Two parties of the base the duplicate scan thinks may be one; ``party_a`` has the lower pk."""
 
@@ -291,6 +331,10 @@ class DuplicateCandidate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.party_a_id} ~ {self.party_b_id} ({self.score:.1f})"
+
+    def reasons_text(self) -> str:
+        """Why the scan found the pair, in the reader's language, comma-separated."""
+        return ", ".join(duplicate_reason_text(reason) for reason in self.reasons)
 
 
 class PartyMerge(models.Model):

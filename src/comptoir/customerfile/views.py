@@ -480,7 +480,7 @@ class DuplicateQueue(ListScreen):
         Column("party_a__name", gettext_lazy("Party"), sort="party_a__name", link=True),
         Column("party_b__name", gettext_lazy("Other party"), sort="party_b__name", link=True),
         Column("score", gettext_lazy("Score"), sort="score", value=lambda c: f"{c.score:.1f}"),
-        Column("reasons", gettext_lazy("Reasons"), value=lambda c: ", ".join(c.reasons)),
+        Column("reasons", gettext_lazy("Reasons"), value=lambda c: c.reasons_text()),
         Column("action", "", link=True, value=lambda c: _("Merge…")),
         Column("status", gettext_lazy("Status"), value=lambda c: c.get_status_display()),
         Column("found_at", gettext_lazy("Found"), sort="found_at", kind="datetime"),

@@ -490,6 +490,16 @@ def matching_candidates(party_ids: Any = None) -> list[calculations.Candidate]:
     ]
 
 
+# Why a bank line probably pays these invoices (calculations.propose_matches), in words.
+MATCH_REASONS = {
+    "name": gettext_lazy("the customer's name is in the label"),
+    "iban": gettext_lazy("the customer's IBAN"),
+    "number": gettext_lazy("the invoice number is in the label"),
+    "reference": gettext_lazy("the customer's reference is in the label"),
+    "amount": gettext_lazy("the same amount"),
+}
+
+
 def proposals_for(
     lines: list[StatementLine], candidates: list[calculations.Candidate] | None = None
 ) -> dict[int, list[dict[str, Any]]]:
@@ -522,6 +532,7 @@ def proposals_for(
                 "keys": ",".join(str(k) for k in p.keys),
                 "score": p.score,
                 "reasons": p.reasons,
+                "reason_labels": [str(MATCH_REASONS.get(r, r)) for r in p.reasons],
             }
             for p in proposals
         ]
