@@ -2448,7 +2448,8 @@ TRANSLATIONS.update(
 )
 
 
-# Session 7: price-rule twins, IBAN/BIC refusals, bank-matching and duplicate reasons in words.
+# Session 7: price-rule twins, IBAN/BIC refusals, bank-matching and duplicate reasons in words, the
+# personal-data access PDF.
 TRANSLATIONS.update(
     {
         "This list already has a rule for the same products from this quantity: change that rule instead.": "Cette liste a déjà une règle pour les mêmes produits à partir de cette quantité : modifiez plutôt cette règle.",
@@ -2475,6 +2476,9 @@ TRANSLATIONS.update(
         "%(field)s initial": "%(field)s : initiale seulement",
         "%(field)s %(score)s": "%(field)s : proche (%(score)s)",
         "town": "ville",
+        "Recorded on": "Enregistré le",
+        "Collected on": "Collectées le",
+        "Email returned undelivered on": "E-mail revenu non distribué le",
     }
 )
 

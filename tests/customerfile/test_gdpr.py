@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
@@ -169,10 +171,22 @@ def test_access_request_holds_everything_about_the_person() -> None:
     assert len(data["processing"]) == ProcessingActivity.objects.count() >= 5
 
 
-def test_access_request_pdf_renders() -> None:
+def test_access_request_pdf_renders_in_words_not_codes() -> None:
+    from django.utils import translation
+    from pypdf import PdfReader
+
     contact = _consumer()
-    pdf = gdpr.access_request_pdf(contact)
+    actions.set_consent(contact, channel="email", status="granted", source="Salon 2026", by=None)
+    with translation.override("fr"):
+        pdf = gdpr.access_request_pdf(contact)
     assert pdf.startswith(b"%PDF")
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Prénom" in text and "first_name" not in text and "created_at" not in text
+    assert "Consentement enregistré" in text and "set_consent" not in text
+    assert "granted" not in text
+    # Dates the French way, not ISO timestamps.
+    assert re.search(r"\d\d/\d\d/\d{4} \d\d:\d\d", text)
+    assert not re.search(r"\d{4}-\d\d-\d\dT", text)
 
 
 def test_erasure_blanks_the_person_and_scrubs_the_audit_trail() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
@@ -165,11 +166,115 @@ def _controller() -> dict[str, str]:
     }
 
 
+def _when(value: Any) -> str:
+    """An ISO date or timestamp of the export, as the reader writes it (27/11/2026 14:05)."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if isinstance(moment, datetime):
+        return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+    return date_format(moment, "SHORT_DATE_FORMAT")
+
+
+def _printable(data: dict[str, Any]) -> dict[str, Any]:
+    """The access export as a person reads it: labels for field names and codes, dates and
+    amounts written the French way. The JSON export keeps the codes."""
+    from comptoir.core.audit import action_label
+    from comptoir.core.identifiers import display_phone
+    from comptoir.core.money import format_amount
+    from comptoir.customerfile.models import Channel, ConsentStatus
+
+    yes, no = _("yes"), _("no")
+    labels = {
+        "civility": _("Civility"),
+        "first_name": _("First name"),
+        "last_name": _("Last name"),
+        "job_title": _("Job title"),
+        "functions": _("Functions"),
+        "email": _("Email"),
+        "phone": _("Phone"),
+        "mobile": _("Mobile"),
+        "notes": _("Notes"),
+        "created_at": _("Recorded on"),
+        "name": _("Name"),
+        "kind": _("Kind"),
+        "customer": _("Customer"),
+        "prospect": _("Prospect"),
+        "description": _("Source"),
+        "collected_at": _("Collected on"),
+        "email_bounced_at": _("Email returned undelivered on"),
+    }
+    kinds = dict(PartyKind.choices)
+    channels = dict(Channel.choices)
+    statuses = {**dict(ConsentStatus.choices), "none": _("No choice recorded")}
+
+    def value(key: str, raw: Any) -> Any:
+        if isinstance(raw, bool):
+            return yes if raw else no
+        if key.endswith("_at"):
+            return _when(raw)
+        if key in ("phone", "mobile"):
+            return display_phone(raw or "")
+        if key == "kind":
+            return str(kinds.get(raw, raw))
+        return raw
+
+    def pairs(section: dict[str, Any]) -> dict[str, Any]:
+        return {str(labels.get(key, key)): value(key, raw) for key, raw in section.items()}
+
+    printable = {
+        **data,
+        "generated_at": _when(data["generated_at"]),
+        "person": pairs(data["person"]),
+        "organisation": pairs(data["organisation"]),
+        "source": pairs(data["source"]),
+        "consents": [
+            {
+                **line,
+                "channel": str(channels.get(line["channel"], line["channel"])),
+                "status": str(statuses.get(line["status"], line["status"])),
+            }
+            for line in data["consents"]
+        ],
+        "consent_history": [
+            {
+                **event,
+                "channel": str(channels.get(event["channel"], event["channel"])),
+                "status": str(statuses.get(event["status"], event["status"])),
+                "at": _when(event["at"]),
+            }
+            for event in data["consent_history"]
+        ],
+        "activity": [
+            {"at": _when(entry["at"]), "action": action_label(entry["action"])}
+            for entry in data["activity"]
+        ],
+    }
+    if "addresses" in data:
+        printable["addresses"] = [
+            {**address, "country": address["country"] or "FR"} for address in data["addresses"]
+        ]
+    if "invoices" in data:
+        invoice_kinds = {"invoice": _("Invoice"), "credit_note": _("Credit note")}
+        printable["invoices"] = [
+            {
+                "number": invoice["number"],
+                "kind": str(invoice_kinds.get(invoice["kind"], invoice["kind"])),
+                "issue_date": _when(date.fromisoformat(invoice["issue_date"]))
+                if invoice["issue_date"]
+                else "",
+                "total_amount": f"{format_amount(Decimal(invoice['total_amount']))} €",
+            }
+            for invoice in data["invoices"]
+        ]
+    return printable
+
+
 def access_request_pdf(contact: Contact) -> bytes:
     """Render the access-request export as a PDF/A with the documents engine (Typst)."""
     from comptoir.documents.rendering import render_pdf
 
-    data = personal_data(contact)
+    data = _printable(personal_data(contact))
     data["labels"] = {
         "title": _("Your personal data"),
         "person": _("Identity and contact details"),
