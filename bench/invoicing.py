@@ -44,9 +44,9 @@ TARGET_RATIO = 10
 HTML_TEMPLATE = r"""<!doctype html><html lang="fr"><head><meta charset="utf-8"><style>
 {fonts}
 @page {{ size: A4; margin: 14mm 16mm 22mm;
-  @bottom-center {{ content: "{legal}\A{footer}"; white-space: pre; font-family: "Liberation Sans"; font-size: 7pt; color: #5a5a5a; }}
-  @bottom-right {{ content: counter(page) " / " counter(pages); font-family: "Liberation Sans"; font-size: 7pt; color: #5a5a5a; }} }}
-body {{ font-family: "Liberation Sans", sans-serif; font-size: 9pt; }}
+  @bottom-center {{ content: "{legal}\A{footer}"; white-space: pre; font-family: "Comptoir Sans"; font-size: 7pt; color: #5a5a5a; }}
+  @bottom-right {{ content: counter(page) " / " counter(pages); font-family: "Comptoir Sans"; font-size: 7pt; color: #5a5a5a; }} }}
+body {{ font-family: "Comptoir Sans", sans-serif; font-size: 9pt; }}
 .head {{ display: flex; justify-content: space-between; }}
 h1 {{ font-size: 16pt; margin: 0; text-align: right; }}
 .buyer {{ border: 0.5pt solid #999; padding: 8pt; width: 45%; margin-left: auto; }}
@@ -70,12 +70,13 @@ td.n, th.n {{ text-align: right; }}
 
 
 def font_faces() -> str:
-    """@font-face rules for the very font files Typst is given (Comptoir ships them).
+    """@font-face rules for the very font files Typst is given (Comptoir ships them): Comptoir
+    Sans, Liberation Sans without hinting (scripts/make_comptoir_sans.py).
 
-    Without them WeasyPrint takes "Liberation Sans" from the system when the machine has
-    it (Debian's fonts-liberation, which chromium pulls in) and falls back to DejaVu Sans
-    otherwise, which is 2.3 times slower (548 against 234 CPU ms an invoice, measured here):
-    the baseline would depend on the machine's font packages, not on the engine.
+    Without them WeasyPrint would take a font from the system (Liberation Sans when Debian's
+    fonts-liberation is there, which chromium pulls in) or fall back to DejaVu Sans, 2.3 times
+    slower (548 against 234 CPU ms an invoice, measured here): the baseline would depend on
+    the machine's font packages, not on the engine.
     """
     from comptoir.documents.rendering import FONTS_DIR
 
@@ -85,8 +86,8 @@ def font_faces() -> str:
         ("Italic", "normal", "italic"),
     ]
     return "".join(
-        f'@font-face {{ font-family: "Liberation Sans"; font-weight: {weight}; '
-        f'font-style: {style}; src: url("{(FONTS_DIR / f"LiberationSans-{name}.ttf").as_uri()}"); }}'
+        f'@font-face {{ font-family: "Comptoir Sans"; font-weight: {weight}; '
+        f'font-style: {style}; src: url("{(FONTS_DIR / f"ComptoirSans-{name}.ttf").as_uri()}"); }}'
         for name, weight, style in faces
     )
 

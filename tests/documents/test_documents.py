@@ -27,6 +27,43 @@ def test_shipped_template_renders_pdf_a() -> None:
     assert b"pdfaid:part" in pdf or b"pdfaid" in pdf  # PDF/A identification in the XMP
 
 
+def _embedded_fonts(pdf: bytes) -> set[str]:
+    import io
+
+    from pypdf import PdfReader
+
+    fonts = set()
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        for font in page["/Resources"]["/Font"].values():
+            # A subset's name: six letters, "+", the PostScript name.
+            fonts.add(str(font.get_object()["/BaseFont"]).split("+", 1)[-1])
+    return fonts
+
+
+def test_documents_embed_comptoir_sans_and_old_templates_still_find_liberation(
+    tmp_path: Path,
+) -> None:
+    """Comptoir Sans is Liberation Sans without hinting (scripts/make_comptoir_sans.py): the
+    shipped templates use it; a copy written for Liberation Sans still prints in that."""
+    fonts = rendering.FONTS_DIR
+    for style in ("Regular", "Bold", "Italic"):
+        derived = (fonts / f"ComptoirSans-{style}.ttf").read_bytes()
+        original = (fonts / f"LiberationSans-{style}.ttf").read_bytes()
+        assert len(derived) < 0.6 * len(original)
+        assert b"fpgm" not in derived[:1024] and b"fpgm" in original[:1024]  # table directory
+        assert b"Liberation" not in derived.replace(b"\x00", b"")  # the trademark stays out
+    assert (fonts / "ComptoirSans.LICENSE").is_file()
+    pdf = rendering.render_pdf("invoice.typ", _minimal_invoice_data())
+    assert _embedded_fonts(pdf) == {"ComptoirSans-Regular", "ComptoirSans-Bold"}
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "invoice.typ").write_text(
+        '#let d = json("/data.json")\n#set text(font: "Liberation Sans")\nOLD #d.number\n'
+    )
+    assert _embedded_fonts(rendering.render_pdf("invoice.typ", {"number": "FA-1"})) == {
+        "LiberationSans"
+    }
+
+
 def test_administrator_copy_overrides_the_shipped_template(tmp_path: Path) -> None:
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "invoice.typ").write_text(
