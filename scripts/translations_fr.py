@@ -2449,7 +2449,7 @@ TRANSLATIONS.update(
 
 
 # Session 7: price-rule twins, IBAN/BIC refusals, bank-matching and duplicate reasons in words, the
-# personal-data access PDF.
+# personal-data access PDF, outdated reminders.
 TRANSLATIONS.update(
     {
         "This list already has a rule for the same products from this quantity: change that rule instead.": "Cette liste a déjà une règle pour les mêmes produits à partir de cette quantité : modifiez plutôt cette règle.",
@@ -2479,6 +2479,10 @@ TRANSLATIONS.update(
         "Recorded on": "Enregistré le",
         "Collected on": "Collectées le",
         "Email returned undelivered on": "E-mail revenu non distribué le",
+        "no email address": "pas d'adresse e-mail",
+        "amounts changed since the reminder was written": "les montants ont changé depuis la rédaction de la relance",
+        "cancelled, amounts changed since": "annulées, montants changés depuis",
+        "%(count)s reminder(s) written by an interrupted run were cancelled: their invoices were paid or credited since. The next run reminds with the amounts of its day.": "%(count)s relance(s) rédigée(s) par une exécution interrompue ont été annulées : leurs factures ont été payées ou créditées depuis. La prochaine exécution relancera avec les montants de son jour.",
     }
 )
 

@@ -266,14 +266,14 @@ def test_a_killed_batch_keeps_back_only_what_may_have_left(
     with _held_elsewhere(date(2026, 2, 20)), pytest.raises(ValidationError, match="in progress"):
         actions.deliver_outbox(date(2026, 2, 20), by=assistant)
     delivered = actions.deliver_outbox(date(2026, 2, 20), by=assistant)
-    assert delivered == {"sent": 1, "letters": 0, "failed": 0, "uncertain": 2}
+    assert delivered == {"sent": 1, "letters": 0, "failed": 0, "uncertain": 2, "outdated": 0}
     statuses = dict(DunningMessage.objects.values_list("pk", "status"))
     assert [statuses[pk] for pk in ids] == ["sent", "sent", "sending", "sending", "sent"]
     assert [m.extra_headers["Message-ID"] for m in mail.outbox] == [
         DunningMessage.objects.get(pk=ids[4]).message_id
     ]
     again = actions.deliver_outbox(date(2026, 2, 20), by=assistant)
-    assert again == {"sent": 0, "letters": 0, "failed": 0, "uncertain": 2}
+    assert again == {"sent": 0, "letters": 0, "failed": 0, "uncertain": 2, "outdated": 0}
     assert len(mail.outbox) == 1
 
 
@@ -317,7 +317,7 @@ def test_a_stopped_batch_records_what_left_and_keeps_back_only_the_email_in_flig
     statuses = dict(DunningMessage.objects.values_list("pk", "status"))
     assert [statuses[pk] for pk in ids] == ["sent"] * 4 + ["sending"] + ["pending"] * 2
     delivered = actions.deliver_outbox(date(2026, 2, 20), by=assistant)
-    assert delivered == {"sent": 2, "letters": 0, "failed": 0, "uncertain": 1}
+    assert delivered == {"sent": 2, "letters": 0, "failed": 0, "uncertain": 1, "outdated": 0}
     message_ids = stopping.taken + [m.extra_headers["Message-ID"] for m in mail.outbox]
     assert len(message_ids) == 7 and len(set(message_ids)) == 7  # each email left once
 
@@ -359,3 +359,48 @@ def _held_elsewhere(on: date) -> Iterator[None]:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [delivery_lock_key(on)])
     finally:
         other.close()
+
+
+def test_a_resumed_run_cancels_reminders_whose_invoices_were_paid_since(
+    make_customer: Callable[..., Party],
+    issue: Callable[..., Invoice],
+    assistant: Any,
+    accountant: Any,
+) -> None:
+    martin = make_customer("Boulangerie Martin")
+    dupont = make_customer("Garage Dupont")
+    leroy = make_customer("Pharmacie Leroy")
+    issue(martin, "1000.00", date(2026, 1, 5))
+    issue(dupont, "400.00", date(2026, 1, 5))
+    issue(leroy, "800.00", date(2026, 1, 5))
+    day = date(2026, 2, 12)
+    # The first attempt writes the outbox and stops before delivering (killed, mail down…).
+    first = actions.run_dunning(day, by=assistant, deliver=False)
+    assert first.created == 3 and mail.outbox == []
+    # Meanwhile Dupont pays everything and Leroy part of it.
+    payments.record_payment(
+        party=dupont, amount=Decimal("480.00"), method="transfer", date=day, by=accountant
+    )
+    payments.record_payment(
+        party=leroy, amount=Decimal("100.00"), method="cheque", date=day, by=accountant
+    )
+    resumed = actions.run_dunning(day, by=assistant)
+    assert (resumed.created, resumed.emails_sent, resumed.outdated) == (0, 1, 2)
+    assert len(mail.outbox) == 1 and "FA-2026-000001" in mail.outbox[0].body
+    statuses = dict(
+        DunningMessage.objects.filter(run_date=day).values_list("party__name", "status")
+    )
+    assert statuses == {
+        "Boulangerie Martin": MessageStatus.SENT,
+        "Garage Dupont": MessageStatus.CANCELLED,
+        "Pharmacie Leroy": MessageStatus.CANCELLED,
+    }
+    cancelled = DunningMessage.objects.get(party=leroy, run_date=day)
+    assert cancelled.error_text == "amounts changed since the reminder was written"
+    # Leroy still owes 860.00: a later run (once the pause after a payment is over) reminds
+    # with that amount.
+    actions.run_dunning(date(2026, 3, 2), by=assistant)
+    reminder = DunningMessage.objects.get(party=leroy, run_date=date(2026, 3, 2))
+    assert reminder.total_due == Decimal("860.00")
+    run = DunningRun.objects.get(run_date=day)
+    assert run.summary["outdated"] == 2

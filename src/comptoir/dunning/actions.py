@@ -13,7 +13,7 @@ from __future__ import annotations
 import fcntl
 import secrets
 import smtplib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -82,6 +82,7 @@ class RunReport:
     calls: int = 0
     failed: int = 0
     uncertain: int = 0
+    outdated: int = 0
 
 
 # -- interest ----------------------------------------------------------------------------------
@@ -376,13 +377,27 @@ def run_dunning(
     if dry_run:
         return report
     run = _open_run(on, by)
+    # Reminders an earlier, interrupted attempt wrote may quote amounts paid since: they are
+    # checked again before anything leaves (those this call writes are up to date).
+    written_before = set(
+        DunningMessage.objects.filter(run_date=on, status=MessageStatus.PENDING).values_list(
+            "pk", flat=True
+        )
+    )
     report.created = write_outbox(run, plan, source, by=by)
     if deliver:
-        delivered = deliver_outbox(on, by=by, mail_connection=mail_connection, progress=progress)
+        delivered = deliver_outbox(
+            on,
+            by=by,
+            mail_connection=mail_connection,
+            progress=progress,
+            recheck=written_before,
+        )
         report.emails_sent = delivered["sent"]
         report.letters = delivered["letters"]
         report.failed = delivered["failed"]
         report.uncertain = delivered["uncertain"]
+        report.outdated = delivered["outdated"]
     report.calls = DunningMessage.objects.filter(
         run_date=on, channel=Channel.PHONE, status=MessageStatus.TO_CALL
     ).count()
@@ -394,6 +409,7 @@ def run_dunning(
         "calls": report.calls,
         "failed": report.failed,
         "uncertain": report.uncertain,
+        "outdated": report.outdated,
     }
     DunningRun.objects.filter(pk=run.pk).update(
         status=RunStatus.DONE, finished_at=timezone.now(), summary=summary
@@ -420,11 +436,19 @@ def deliver_outbox(
     by: Any,
     mail_connection: Any = None,
     progress: Callable[[int], None] | None = None,
+    recheck: Collection[int] | None = None,
 ) -> dict[str, int]:
-    """Send the pending emails and produce the pending letters of a run date."""
-    counts = {"sent": 0, "letters": 0, "failed": 0, "uncertain": 0}
+    """Send the pending emails and produce the pending letters of a run date.
+
+    Pending reminders whose overdue amounts changed since they were written (a payment, a
+    credit note) are cancelled first rather than sent with the old figures: all of the
+    date's, or only those of ``recheck`` (ids) when the caller wrote the others just now.
+    """
+    counts = {"sent": 0, "letters": 0, "failed": 0, "uncertain": 0, "outdated": 0}
     with _delivery_lock(on):
         counts["uncertain"] = _release_interrupted(on)
+        if recheck is None or recheck:
+            counts["outdated"] = _cancel_outdated(on, recheck)
         pending = DunningMessage.objects.filter(run_date=on, status=MessageStatus.PENDING)
         ids = list(
             pending.filter(channel=Channel.EMAIL).order_by("pk").values_list("pk", flat=True)
@@ -451,6 +475,46 @@ def deliver_outbox(
             if progress:
                 progress(1)
     return counts
+
+
+# Why an outdated reminder was not sent (stored on it, shown on the run's page).
+OUTDATED_ERROR = "amounts changed since the reminder was written"
+
+
+def _cancel_outdated(on: date, only: Collection[int] | None = None) -> int:
+    """Cancel the pending reminders of a date whose invoices no longer owe what they quote.
+
+    A run interrupted before its emails left and resumed later would otherwise send the
+    amounts of the first attempt, even for an invoice paid in between. The customer's next
+    run reminds them with the amounts of its day. Return how many were cancelled.
+    """
+    from comptoir.dunning.sources import CustomerReceivables
+
+    source = CustomerReceivables()
+    pending = DunningMessage.objects.filter(
+        run_date=on, status=MessageStatus.PENDING, source=source.name
+    )
+    messages = [
+        message
+        for message in pending.only("pk", "items")
+        if only is None or message.pk in only  # in Python: `only` may hold thousands of ids
+    ]
+    if not messages:
+        return 0
+    owed = {item.key: item.open_amount for item in source.overdue_items(on)}
+    outdated = [
+        message.pk
+        for message in messages
+        if any(
+            Decimal(item["open"]) != owed.get(item["key"], Decimal("0.00"))
+            for item in message.items
+        )
+    ]
+    for start in range(0, len(outdated), 5000):  # SQLite binds at most 32,766 values
+        DunningMessage.objects.filter(
+            pk__in=outdated[start : start + 5000], status=MessageStatus.PENDING
+        ).update(status=MessageStatus.CANCELLED, error=OUTDATED_ERROR)
+    return len(outdated)
 
 
 def delivery_lock_key(on: date) -> int:

@@ -202,6 +202,21 @@ class DunningMessage(models.Model):
     def message_id(self) -> str:
         return f"<dunning-{self.pk}-{self.run_date:%Y%m%d}@comptoir>"
 
+    @property
+    def error_text(self) -> str:
+        """The error in the reader's language when it is one of ours (a mail server's own
+        message stays as it came)."""
+        return str(ERROR_TEXTS.get(self.error, self.error))
+
+
+# The errors Comptoir stores on a reminder (the stored text stays English, like a code).
+ERROR_TEXTS = {
+    "no email address": _("no email address"),
+    "amounts changed since the reminder was written": _(
+        "amounts changed since the reminder was written"
+    ),
+}
+
 
 class CallOutcomeKind(models.TextChoices):
     PROMISE = "promise", _("Promise to pay")

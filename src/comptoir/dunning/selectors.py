@@ -40,6 +40,7 @@ SUMMARY_LABELS = {
     "calls": gettext_lazy("calls to make"),
     "failed": gettext_lazy("failed"),
     "uncertain": gettext_lazy("to check"),
+    "outdated": gettext_lazy("cancelled, amounts changed since"),
 }
 
 

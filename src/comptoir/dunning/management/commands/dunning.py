@@ -110,6 +110,18 @@ class Command(ComptoirCommand):
                 "failed": report.failed,
             }
         )
+        if report.outdated:
+            self.stdout.write(
+                self.style.WARNING(
+                    "  "
+                    + _(
+                        "%(count)s reminder(s) written by an interrupted run were cancelled: "
+                        "their invoices were paid or credited since. The next run reminds "
+                        "with the amounts of its day."
+                    )
+                    % {"count": report.outdated}
+                )
+            )
         if report.uncertain:
             self.stdout.write(
                 self.style.WARNING(
