@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import phonenumbers
@@ -136,7 +137,7 @@ def normalise_naf(value: str) -> str:
 
 
 # Why schwifty refused an IBAN or a BIC, in the user's words (its own messages are English).
-IBAN_REASONS = {
+IBAN_REASONS: dict[type[Exception], Any] = {
     schwifty_errors.InvalidChecksumDigits: gettext_lazy(
         "its check digits (3rd and 4th characters) do not match: a character was mistyped"
     ),
@@ -153,7 +154,7 @@ IBAN_REASONS = {
     schwifty_errors.InvalidBranchCode: gettext_lazy("its branch code is not valid"),
     schwifty_errors.InvalidAccountCode: gettext_lazy("its account number is not valid"),
 }
-BIC_REASONS = {
+BIC_REASONS: dict[type[Exception], Any] = {
     schwifty_errors.InvalidLength: gettext_lazy("a BIC has 8 or 11 characters"),
     schwifty_errors.InvalidStructure: gettext_lazy(
         "a BIC is 4 letters (the bank), 2 letters (the country), 2 letters or digits (the "
@@ -166,7 +167,7 @@ BIC_REASONS = {
 }
 
 
-def _reason(exc: SchwiftyException, reasons: dict[type, Any]) -> str:
+def _reason(exc: SchwiftyException, reasons: Mapping[type[Exception], Any]) -> str:
     for kind in type(exc).__mro__:
         if kind in reasons:
             return str(reasons[kind])
