@@ -6,16 +6,15 @@ ORM, of which 0.86 ms compiling and 0.12 ms in the database (measured on the ben
 machine). Issuing an invoice runs the same six lookups every time with other values.
 
 A ``PreparedLookup`` has Django build and compile its queryset the first time (per thread),
-checks that the compiled parameters are exactly the lookup's arguments, and
-keeps the SQL and Django's compiler. Each call then binds the new arguments to that SQL and
-turns the rows into what iterating the queryset would give: model instances made by
-``Model.from_db`` with Django's own converters and ``select_related`` populators, or the
-values of a flat ``values_list``. No SQL is written by hand and values are always bound as
-parameters.
+checks that the compiled parameters are exactly the lookup's arguments, and keeps the SQL and
+Django's compiler. Each call then binds the new arguments to that SQL and turns the rows into
+what iterating the queryset would give: model instances made by ``Model.from_db`` with
+Django's own converters and ``select_related`` populators, or the values of a flat
+``values_list``. No SQL is written by hand and values are always bound as parameters.
 
-Only plain lookups qualify: a queryset whose parameters are its arguments (int or str, in
-any order) and distinct, without annotations, extra selects, composite fields or prefetches. Anything else is
-refused when it is first compiled (``PreparedLookupError``), so a test run finds it.
+Only plain lookups qualify: a queryset whose parameters are its arguments (int or str, in any
+order, distinct), without annotations, extra selects, composite fields or prefetches. Anything
+else is refused when it is first compiled (``PreparedLookupError``), so a test run finds it.
 """
 
 from __future__ import annotations
