@@ -2449,7 +2449,7 @@ TRANSLATIONS.update(
 
 
 # Session 7: price-rule twins, IBAN/BIC refusals, bank-matching and duplicate reasons in words, the
-# personal-data access PDF, outdated reminders.
+# personal-data access PDF, outdated reminders, the duplicate search button.
 TRANSLATIONS.update(
     {
         "This list already has a rule for the same products from this quantity: change that rule instead.": "Cette liste a déjà une règle pour les mêmes produits à partir de cette quantité : modifiez plutôt cette règle.",
@@ -2480,6 +2480,11 @@ TRANSLATIONS.update(
         "Collected on": "Collectées le",
         "Email returned undelivered on": "E-mail revenu non distribué le",
         "no email address": "pas d'adresse e-mail",
+        "Search for duplicates": "Rechercher les doublons",
+        "The search for duplicates is under way: the pairs it finds will appear in this list.": "La recherche de doublons est en cours : les paires trouvées apparaîtront dans cette liste.",
+        "No background worker is running, so the search waits. Start one with “comptoir worker” (“comptoir serve” starts one beside the server).": "Aucun worker d'arrière-plan ne tourne : la recherche attend. Lancez-en un avec « comptoir worker » (« comptoir serve » en lance un à côté du serveur).",
+        "Last search %(when)s, among %(parties)s parties.": "Dernière recherche le %(when)s, parmi %(parties)s fiches.",
+        "No search for duplicates yet: start one with the button, or schedule “comptoir customers scan-duplicates”.": "Aucune recherche de doublons pour l'instant : lancez-en une avec le bouton, ou planifiez « comptoir customers scan-duplicates ».",
         "amounts changed since the reminder was written": "les montants ont changé depuis la rédaction de la relance",
         "cancelled, amounts changed since": "annulées, montants changés depuis",
         "%(count)s reminder(s) written by an interrupted run were cancelled: their invoices were paid or credited since. The next run reminds with the amounts of its day.": "%(count)s relance(s) rédigée(s) par une exécution interrompue ont été annulées : leurs factures ont été payées ou créditées depuis. La prochaine exécution relancera avec les montants de son jour.",

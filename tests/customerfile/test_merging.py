@@ -499,3 +499,32 @@ def test_a_row_whose_move_would_break_a_unique_constraint_stays_on_the_merged_pa
     merging.unmerge_parties(merge, by=assistant)
     assert DunningMessage.objects.get(pk=earlier.pk).party_id == merged.pk
     assert DunningMessage.objects.get(pk=mine.pk).party_id == survivor.pk
+
+
+def test_the_queue_page_starts_a_search_in_the_background(
+    assistant: Any,
+    client_for: Any,
+    make_user: Any,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    _base_with_duplicates(assistant)
+    client = client_for(assistant)
+    queue = reverse("customerfile:duplicates")
+    page = client.get(queue).content.decode()
+    assert 'id="scan"' in page and "No search for duplicates yet" in page
+    # Only those who may merge may search; a GET searches nothing.
+    rep = client_for(make_user("sales_rep"))
+    assert rep.post(reverse("customerfile:scan_duplicates")).status_code == 403
+    assert client.get(reverse("customerfile:scan_duplicates")).status_code == 302
+    assert not DuplicateCandidate.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("customerfile:scan_duplicates"))
+    assert response.status_code == 302
+    response = client.get(queue)
+    body = response.content.decode()
+    assert "The search for duplicates is under way" in body
+    assert "No background worker is running" in body  # none in the tests
+    assert DuplicateCandidate.objects.filter(status=CandidateStatus.OPEN).count() >= 3
+    assert "Last search" in body and "among 15 parties" in body

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from comptoir.core.audit import record_audit
 from comptoir.core.identifiers import validate_siren, validate_siret, validate_vat_number
+from comptoir.core.models import AuditEntry
 from comptoir.customerfile.dedupe import (
     CUSTOMER_FIELDS,
     CUSTOMER_SCHEMA,
@@ -221,6 +222,20 @@ def _scan_rows(parties: list[Party]) -> dict[str, list[str]]:
     return raw
 
 
+def start_duplicate_scan(*, by: Any) -> None:
+    """Hand a duplicate search to a background worker (it starts once this transaction
+    commits); the pairs it finds join the review queue."""
+    from comptoir.customerfile.tasks import scan_duplicates_in_background
+
+    user_id = by.pk if getattr(by, "pk", None) else None
+    transaction.on_commit(lambda: scan_duplicates_in_background.enqueue(user_id))
+
+
+def last_duplicate_scan() -> AuditEntry | None:
+    """The latest duplicate search (its audit entry: when, by whom, what it found)."""
+    return AuditEntry.objects.filter(action="scan_duplicates").order_by("-at", "-pk").first()
+
+
 def scan_duplicates(*, by: Any, dry_run: bool = False, auto_merge: bool = False) -> ScanResult:
     """Score every pair of active parties that may be one, and queue the likely ones.
 
@@ -289,15 +304,16 @@ def scan_duplicates(*, by: Any, dry_run: bool = False, auto_merge: bool = False)
                 result.skipped_decided += 1
         DuplicateCandidate.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
         result.new = len(new)
-        if new or result.updated:
-            record_audit(
-                by,
-                "scan_duplicates",
-                None,
-                parties=result.parties,
-                new=result.new,
-                updated=result.updated,
-            )
+        # Every search is recorded, found something or not: the queue tells when it last ran.
+        record_audit(
+            by,
+            "scan_duplicates",
+            None,
+            parties=result.parties,
+            pairs=result.pairs,
+            new=result.new,
+            updated=result.updated,
+        )
     if auto_merge:
         for (a, b), (score, _reasons) in sorted(found.items(), key=lambda kv: -kv[1][0]):
             if score < MERGE_WEIGHT:

@@ -25,6 +25,7 @@ urlpatterns = [
     path("contacts/<int:pk>/access.<str:fmt>", views.contact_access, name="contact_access"),
     path("contacts/<int:pk>/erase/", views.contact_erase, name="contact_erase"),
     path("duplicates/", views.DuplicateQueue.as_view(), name="duplicates"),
+    path("duplicates/search/", views.scan_duplicates, name="scan_duplicates"),
     path("duplicates/<int:pk>/", views.merge_candidate, name="merge_candidate"),
     path("duplicates/<int:pk>/dismiss/", views.dismiss_candidate, name="dismiss_candidate"),
     path("merges/", views.MergeHistory.as_view(), name="merges"),

@@ -30,6 +30,7 @@ from django.views.decorators.http import require_POST
 from comptoir.core.exports import csv_response, xlsx_response
 from comptoir.core.listing import Column, Filter, ListScreen
 from comptoir.core.roles import is_back_office
+from comptoir.core.selectors import worker_running
 from comptoir.core.views import FormScreen
 from comptoir.customerfile import actions, gdpr, importing, merging, quality
 from comptoir.customerfile.forms import (
@@ -505,13 +506,41 @@ class DuplicateQueue(ListScreen):
             )
         return queryset
 
+    template_name = "customerfile/duplicates.html"
+
     def extra_context(self) -> dict[str, Any]:
-        return {"create_url": reverse("customerfile:merges"), "create_label": _("Merge history")}
+        return {
+            "create_url": reverse("customerfile:merges"),
+            "create_label": _("Merge history"),
+            "last_scan": merging.last_duplicate_scan(),
+        }
 
     def export(self, fmt: str) -> Any:
         # The "Merge…" link is for the screen, not the spreadsheet.
         self.columns = tuple(c for c in self.columns if c.key != "action")
         return super().export(fmt)
+
+
+@login_required
+def scan_duplicates(request: HttpRequest) -> HttpResponse:
+    """Start a search for duplicates in the background (the command does the same)."""
+    _require_merge_permission(request)
+    if request.method != "POST":
+        return redirect("customerfile:duplicates")
+    merging.start_duplicate_scan(by=request.user)
+    messages.success(
+        request,
+        _("The search for duplicates is under way: the pairs it finds will appear in this list."),
+    )
+    if not worker_running():
+        messages.warning(
+            request,
+            _(
+                "No background worker is running, so the search waits. Start one with "
+                "“comptoir worker” (“comptoir serve” starts one beside the server)."
+            ),
+        )
+    return redirect("customerfile:duplicates")
 
 
 class MergeHistory(ListScreen):
