@@ -37,7 +37,8 @@ NOTICE = (
 
 
 def derive(style: str) -> TTFont:
-    font = TTFont(FONTS / f"LiberationSans-{style}.ttf")
+    # The original's timestamps are kept, so that running this again gives the same bytes.
+    font = TTFont(FONTS / f"LiberationSans-{style}.ttf", recalcTimestamp=False)
     for table in HINTING_TABLES:
         if table in font:
             del font[table]
@@ -63,9 +64,7 @@ def derive(style: str) -> TTFont:
     full_name = FAMILY if style == "Regular" else f"{FAMILY} {style}"
     postscript = f"ComptoirSans-{style}"
     names = font["name"]
-    for record in list(names.names):
-        if record.nameID == 7:  # the trademark notice of the original
-            names.removeNames(nameID=7)
+    names.removeNames(nameID=7)  # the trademark notice of the original
     for name_id, text in {
         0: NOTICE,
         1: FAMILY,

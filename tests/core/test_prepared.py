@@ -101,6 +101,7 @@ def test_compiled_once_per_thread(invoice: Invoice) -> None:
     assert lookup.one(invoice.pk).pk == invoice.pk
     assert lookup(invoice.pk + 1000) == []
     assert built == [invoice.pk]
+    assert "compiled" in lookup._local.__dict__
     compiled_elsewhere: list[Any] = []
     thread = threading.Thread(target=lambda: compiled_elsewhere.append(lookup._local.__dict__))
     thread.start()

@@ -184,6 +184,17 @@ def test_access_request_pdf_renders_in_words_not_codes() -> None:
     assert "Prénom" in text and "first_name" not in text and "created_at" not in text
     assert "Consentement enregistré" in text and "set_consent" not in text
     assert "granted" not in text
+    invoice = {
+        "number": "FA-2026-000009",
+        "kind": "down_payment",
+        "issue_date": "2026-03-04",
+        "total_amount": "1234.50",
+    }
+    with translation.override("fr"):
+        printable = gdpr._printable({**gdpr.personal_data(contact), "invoices": [invoice]})
+    assert printable["invoices"][0]["kind"] == "Facture d'acompte"
+    assert printable["invoices"][0]["issue_date"] == "04/03/2026"
+    assert printable["invoices"][0]["total_amount"] == "1\u202f234,50 €"
     # Dates the French way, not ISO timestamps.
     assert re.search(r"\d\d/\d\d/\d{4} \d\d:\d\d", text)
     assert not re.search(r"\d{4}-\d\d-\d\dT", text)

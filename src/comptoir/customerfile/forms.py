@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from comptoir.core.forms import StyledFormMixin
-from comptoir.customerfile.gdpr import SEEDED_REGISTER_TEXTS, register_text
+from comptoir.customerfile.gdpr import REGISTER_FIELDS, SEEDED_REGISTER_TEXTS, register_text
 from comptoir.customerfile.importing import FIELDS
 from comptoir.customerfile.models import Channel, ConsentStatus, ImportMapping, ProcessingActivity
 
@@ -90,17 +90,7 @@ class ErasureForm(StyledFormMixin, forms.Form):
 class ProcessingActivityForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = ProcessingActivity
-        fields = [
-            "name",
-            "purpose",
-            "legal_basis",
-            "data_subjects",
-            "data_categories",
-            "recipients",
-            "transfers",
-            "retention",
-            "security_measures",
-        ]
+        fields = list(REGISTER_FIELDS)
         widgets = {
             name: forms.Textarea(attrs={"rows": 2})
             for name in fields

@@ -21,12 +21,15 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from comptoir.core.audit import history_for
+from comptoir.core.audit import action_label, history_for
+from comptoir.core.identifiers import display_phone
+from comptoir.core.money import format_amount
 from comptoir.core.selectors import current_company
 from comptoir.customerfile import selectors
 from comptoir.customerfile.models import (
     Channel,
     ConsentEvent,
+    ConsentStatus,
     ContactPrivacy,
     PartyPrivacy,
     ProcessingActivity,
@@ -179,11 +182,6 @@ def _when(value: Any) -> str:
 def _printable(data: dict[str, Any]) -> dict[str, Any]:
     """The access export as a person reads it: labels for field names and codes, dates and
     amounts written the French way. The JSON export keeps the codes."""
-    from comptoir.core.audit import action_label
-    from comptoir.core.identifiers import display_phone
-    from comptoir.core.money import format_amount
-    from comptoir.customerfile.models import Channel, ConsentStatus
-
     yes, no = _("yes"), _("no")
     labels = {
         "civility": _("Civility"),
@@ -254,8 +252,10 @@ def _printable(data: dict[str, Any]) -> dict[str, Any]:
         printable["addresses"] = [
             {**address, "country": address["country"] or "FR"} for address in data["addresses"]
         ]
-    if "invoices" in data:
-        invoice_kinds = {"invoice": _("Invoice"), "credit_note": _("Credit note")}
+    if data.get("invoices"):  # only when the invoicing app is there
+        # The kinds as the invoicing app names them (a down-payment invoice too).
+        kind_field = apps.get_model("invoicing", "Invoice")._meta.get_field("kind")
+        invoice_kinds = dict(kind_field.choices or [])
         printable["invoices"] = [
             {
                 "number": invoice["number"],
@@ -351,7 +351,8 @@ def register_text(text: str) -> str:
     return _(text) if text in SEEDED_REGISTER_TEXTS else text
 
 
-REGISTER_COLUMNS = (
+# What an entry of the register says (its form edits these), then when it last changed.
+REGISTER_FIELDS = (
     "name",
     "purpose",
     "legal_basis",
@@ -361,8 +362,8 @@ REGISTER_COLUMNS = (
     "transfers",
     "retention",
     "security_measures",
-    "updated_at",
 )
+REGISTER_COLUMNS = (*REGISTER_FIELDS, "updated_at")
 
 
 def register_header() -> list[str]:

@@ -29,7 +29,6 @@ from django.utils.translation import gettext as _
 
 from comptoir.core.audit import record_audit
 from comptoir.core.identifiers import validate_siren, validate_siret, validate_vat_number
-from comptoir.core.models import AuditEntry
 from comptoir.customerfile.dedupe import (
     CUSTOMER_FIELDS,
     CUSTOMER_SCHEMA,
@@ -229,11 +228,6 @@ def start_duplicate_scan(*, by: Any) -> None:
 
     user_id = by.pk if getattr(by, "pk", None) else None
     transaction.on_commit(lambda: scan_duplicates_in_background.enqueue(user_id))
-
-
-def last_duplicate_scan() -> AuditEntry | None:
-    """The latest duplicate search (its audit entry: when, by whom, what it found)."""
-    return AuditEntry.objects.filter(action="scan_duplicates").order_by("-at", "-pk").first()
 
 
 def scan_duplicates(*, by: Any, dry_run: bool = False, auto_merge: bool = False) -> ScanResult:

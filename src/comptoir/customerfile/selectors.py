@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from comptoir.core.models import AuditEntry
 from comptoir.customerfile.models import Channel, Consent, ConsentStatus, ContactPrivacy
 from comptoir.customerfile.scoring import FitFactors, Purchases, Rfm, fit_score, rfm_scores
 from comptoir.parties.models import Contact, Party, PartyKind
@@ -252,3 +253,8 @@ def prospect_fit(
         )
         scores[party.pk] = fit_score(factors)
     return scores
+
+
+def last_duplicate_scan() -> AuditEntry | None:
+    """The latest duplicate search (its audit entry: when, by whom, what it found)."""
+    return AuditEntry.objects.filter(action="scan_duplicates").order_by("-at", "-pk").first()

@@ -53,6 +53,7 @@ from comptoir.customerfile.readers import ENCODING_LABELS
 from comptoir.customerfile.scoring import SEGMENT_LABELS
 from comptoir.customerfile.selectors import (
     consent_summary,
+    last_duplicate_scan,
     prospects_past_retention,
     rfm_of_customers,
 )
@@ -512,7 +513,7 @@ class DuplicateQueue(ListScreen):
         return {
             "create_url": reverse("customerfile:merges"),
             "create_label": _("Merge history"),
-            "last_scan": merging.last_duplicate_scan(),
+            "last_scan": last_duplicate_scan(),
         }
 
     def export(self, fmt: str) -> Any:
